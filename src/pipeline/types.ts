@@ -1,0 +1,86 @@
+/** Image container formats recognised from magic bytes. */
+export type ImageFormat = "jpeg" | "png" | "gif" | "webp" | "avif" | "heic";
+
+/** Formats the pipeline writes for variants. */
+export type OutputFormat = "jpeg" | "webp" | "avif" | "png";
+
+/** Stable failure codes a transform can end with; all are permanent (never retried). */
+export type TransformErrorCode =
+  | "unsupported_format"
+  | "too_many_pixels"
+  | "corrupt_image"
+  | "decode_failed"
+  | "encode_failed";
+
+/** A permanent failure with a stable code and a human detail. */
+export interface TransformError {
+  code: TransformErrorCode;
+  detail: string;
+}
+
+/** Result type: domain code returns failures instead of throwing. */
+export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E };
+
+/** What the header says, read before any pixel is decoded. */
+export interface HeaderProbe {
+  format: ImageFormat;
+  width: number;
+  height: number;
+  /** Number of frames (1 for stills; >1 for animated GIF/WebP/AVIF sequences). */
+  frames: number;
+  /** EXIF orientation 1..8 (1 when absent). */
+  orientation: number;
+  hasAlpha: boolean;
+}
+
+/** Named size preset: fit inside maxWidth x maxHeight, never upscale. */
+export interface VariantPreset {
+  name: "thumb" | "medium" | "large";
+  maxWidth: number;
+  maxHeight: number;
+}
+
+/** Privacy policy applied to every served byte. */
+export interface MetadataPolicy {
+  /** Keep copyright/artist/camera make+model (never GPS). */
+  keepCopyrightAndCamera: boolean;
+}
+
+/** Options for one transform run. */
+export interface TransformOptions {
+  maxPixels: number;
+  presets: readonly VariantPreset[];
+  /** Which encoded formats to produce per preset (alpha sources replace jpeg by png). */
+  formats: readonly OutputFormat[];
+  /** Presets that also get AVIF (CPU budget). */
+  avifPresets: readonly VariantPreset["name"][];
+  quality: { jpeg: number; webp: number; avif: number };
+  metadata: MetadataPolicy;
+}
+
+/** One encoded output. */
+export interface EncodedVariant {
+  /** thumb | medium | large | original */
+  name: string;
+  format: OutputFormat | ImageFormat;
+  contentType: string;
+  width: number;
+  height: number;
+  bytes: Uint8Array;
+}
+
+/** Everything the processor stores after a successful transform. */
+export interface TransformOutput {
+  probe: HeaderProbe;
+  /** Upright dimensions (after EXIF orientation). */
+  width: number;
+  height: number;
+  /** The `original` variant: container-level stripped bytes, same format as the upload. */
+  original: EncodedVariant;
+  variants: EncodedVariant[];
+  /** ThumbHash of the image, base64. */
+  placeholder: string;
+  /** Dominant colour as #rrggbb. */
+  dominantColor: string;
+  timings: { decodeMs: number; resizeMs: number; encodeMs: number; totalMs: number };
+}
