@@ -1,0 +1,72 @@
+import { fail, ok, type Parse } from "./bytes";
+import { walkGif } from "./parse-gif";
+import { walkIsobmff } from "./parse-isobmff";
+import { walkJpeg } from "./parse-jpeg";
+import { walkPng } from "./parse-png";
+import { walkWebp } from "./parse-webp";
+import { describeUnsupported, ftypBrands, sniffFormat } from "./sniff";
+import type { HeaderProbe, ImageFormat } from "./types";
+
+/** Largest side any accepted format may declare; beyond it the header is not believable. */
+export const MAX_SIDE = 65535;
+
+type Dims = Omit<HeaderProbe, "format">;
+
+/**
+ * Reads format, size, frame count, EXIF orientation and alpha from the container headers,
+ * without decoding a pixel. Never throws; the caller applies the pixel-count policy.
+ */
+export function probeHeader(bytes: Uint8Array): Parse<HeaderProbe> {
+  const format = sniffFormat(bytes);
+  if (!format) return fail("unsupported_format", describeUnsupported(bytes));
+  const dims = readDims(bytes, format);
+  if (!dims.ok) return dims;
+  const { width, height, frames } = dims.value;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    return fail("corrupt_image", `${format} declares a zero size`);
+  }
+  if (width > MAX_SIDE || height > MAX_SIDE) {
+    return fail(
+      "corrupt_image",
+      `${format} declares ${width}x${height}, beyond ${MAX_SIDE} a side`,
+    );
+  }
+  if (frames < 1) return fail("corrupt_image", `${format} has no frames`);
+  return ok({ format, ...dims.value });
+}
+
+function readDims(b: Uint8Array, format: ImageFormat): Parse<Dims> {
+  switch (format) {
+    case "jpeg": {
+      const r = walkJpeg(b);
+      if (!r.ok) return r;
+      const { width, height, orientation } = r.value;
+      return ok({ width, height, frames: 1, orientation, hasAlpha: false });
+    }
+    case "png": {
+      const r = walkPng(b, false);
+      if (!r.ok) return r;
+      const { width, height, frames, orientation, hasAlpha } = r.value;
+      return ok({ width, height, frames, orientation, hasAlpha });
+    }
+    case "gif": {
+      const r = walkGif(b);
+      if (!r.ok) return r;
+      const { width, height, frames, hasAlpha } = r.value;
+      return ok({ width, height, frames, orientation: 1, hasAlpha });
+    }
+    case "webp": {
+      const r = walkWebp(b);
+      if (!r.ok) return r;
+      const { width, height, frames, orientation, hasAlpha } = r.value;
+      return ok({ width, height, frames, orientation, hasAlpha });
+    }
+    case "avif":
+    case "heic": {
+      const r = walkIsobmff(b, ftypBrands(b) ?? []);
+      if (!r.ok) return r;
+      const { width, height, frames, orientation, hasAlpha } = r.value;
+      return ok({ width, height, frames, orientation, hasAlpha });
+    }
+  }
+}
