@@ -1,0 +1,90 @@
+import { z } from "zod";
+import type { JwtVerifierConfig } from "../auth/jwt";
+import { parseKeyring, type SigningKeyring } from "../auth/url-signing";
+import type { MetadataPolicy } from "../pipeline/types";
+
+/** Validated configuration of the edge Worker. */
+export interface Config {
+  jwt: JwtVerifierConfig;
+  signing: SigningKeyring;
+  maxUploadBytes: number;
+  uploadUrlTtlSeconds: number;
+  viewUrlTtlSeconds: number;
+}
+
+const positiveInt = z.coerce.number().int().positive();
+
+const EnvSchema = z.object({
+  JWT_ISSUER: z.string().min(1),
+  JWT_AUDIENCE: z.string().min(1),
+  JWT_JWKS_URL: z.string().default(""),
+  JWT_SECRET: z.string().default(""),
+  URL_SIGNING_KEY_ID: z.string().min(1),
+  URL_SIGNING_KEYS: z.string().min(1),
+  MAX_UPLOAD_BYTES: positiveInt,
+  UPLOAD_URL_TTL_SECONDS: positiveInt,
+  VIEW_URL_TTL_SECONDS: positiveInt,
+});
+
+const PipelineEnvSchema = z.object({
+  MAX_PIXELS: z.coerce.number().int().min(0).default(0),
+  METADATA_POLICY: z.enum(["strip", "keep-copyright"]).default("strip"),
+});
+
+/** Settings the processor needs (it holds no secrets). */
+export interface PipelineConfig {
+  /** 0 means the pipeline default. */
+  maxPixels: number;
+  metadata: MetadataPolicy;
+}
+
+/** Parses the processor's settings; throws ConfigError when invalid. */
+export function loadPipelineConfig(env: Env): PipelineConfig {
+  const parsed = PipelineEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid configuration: ${z.prettifyError(parsed.error)}`);
+  }
+  return {
+    maxPixels: parsed.data.MAX_PIXELS,
+    metadata: { keepCopyrightAndCamera: parsed.data.METADATA_POLICY === "keep-copyright" },
+  };
+}
+
+/** Raised once per isolate when the deployment is misconfigured. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** Parses and caches the edge configuration for an env object; throws ConfigError when invalid. */
+export function loadConfig(env: Env): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid configuration: ${z.prettifyError(parsed.error)}`);
+  }
+  const e = parsed.data;
+  const signing = parseKeyring(e.URL_SIGNING_KEYS, e.URL_SIGNING_KEY_ID);
+  if (!signing) {
+    throw new ConfigError("URL_SIGNING_KEYS must be kid:secret pairs including URL_SIGNING_KEY_ID");
+  }
+  let jwt: JwtVerifierConfig;
+  if (e.JWT_JWKS_URL !== "") {
+    jwt = { kind: "jwks", url: e.JWT_JWKS_URL, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE };
+  } else if (e.JWT_SECRET.length >= 32) {
+    jwt = { kind: "secret", secret: e.JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE };
+  } else {
+    throw new ConfigError("set JWT_JWKS_URL, or JWT_SECRET with at least 32 characters");
+  }
+  const config: Config = {
+    jwt,
+    signing,
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    uploadUrlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
+    viewUrlTtlSeconds: e.VIEW_URL_TTL_SECONDS,
+  };
+  cache.set(env, config);
+  return config;
+}

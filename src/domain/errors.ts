@@ -1,0 +1,44 @@
+/** The closed set of error codes the API returns, each with its HTTP status and a title. */
+export const ERROR_CODES = {
+  bad_request: { status: 400, title: "Bad request" },
+  invalid_json: { status: 400, title: "Request body is not valid JSON" },
+  validation_failed: { status: 400, title: "Request failed validation" },
+  size_mismatch: { status: 400, title: "Upload size does not match the declared size" },
+  unauthorized: { status: 401, title: "Authentication required" },
+  invalid_token: { status: 401, title: "Token is invalid or expired" },
+  signature_invalid: { status: 403, title: "URL signature is invalid" },
+  signature_expired: { status: 403, title: "URL has expired" },
+  image_not_found: { status: 404, title: "Image not found" },
+  variant_not_found: { status: 404, title: "Variant not found" },
+  not_found: { status: 404, title: "Not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  upload_already_used: { status: 409, title: "Upload URL was already used" },
+  image_not_ready: { status: 409, title: "Image is not ready" },
+  length_required: { status: 411, title: "Content-Length is required" },
+  upload_too_large: { status: 413, title: "Upload is too large" },
+  unsupported_media_type: { status: 415, title: "Unsupported request media type" },
+  internal_error: { status: 500, title: "Internal error" },
+  queue_unavailable: { status: 503, title: "Processing queue is unavailable" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+/** A stable, machine-readable error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Error raised by HTTP handlers; formatted as problem+json by the app's one onError. */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly errors: readonly { path: string; message: string }[] | undefined;
+
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    errors?: readonly { path: string; message: string }[],
+  ) {
+    super(detail ?? ERROR_CODES[code].title);
+    this.name = "ApiError";
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.errors = errors;
+  }
+}

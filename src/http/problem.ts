@@ -1,0 +1,50 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { ApiError, ERROR_CODES } from "../domain/errors";
+import type { AppEnv } from "./context";
+
+/** Formats any thrown error as RFC 9457 problem+json; unknown errors become a logged 500. */
+export function problemResponse(err: unknown, c: Context<AppEnv>): Response {
+  const apiError = toApiError(err);
+  if (apiError.code === "internal_error") {
+    console.error(
+      JSON.stringify({
+        level: "error",
+        requestId: c.get("requestId"),
+        path: c.req.path,
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      }),
+    );
+  }
+  const body = {
+    type: `urn:image-host:problem:${apiError.code}`,
+    title: ERROR_CODES[apiError.code].title,
+    status: apiError.status,
+    code: apiError.code,
+    detail: apiError.message,
+    instance: c.req.path,
+    requestId: c.get("requestId"),
+    ...(apiError.errors ? { errors: apiError.errors } : {}),
+  };
+  const headers = new Headers({
+    "Content-Type": "application/problem+json",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+  });
+  if (apiError.status === 401) headers.set("WWW-Authenticate", 'Bearer realm="image-host"');
+  return new Response(JSON.stringify(body), { status: apiError.status, headers });
+}
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof HTTPException) {
+    if (err.status === 400 && err.message.startsWith("Malformed JSON")) {
+      return new ApiError("invalid_json", "The request body is not valid JSON.");
+    }
+    if (err.status === 400) return new ApiError("bad_request", err.message);
+    if (err.status === 401) return new ApiError("unauthorized", err.message);
+    if (err.status === 404) return new ApiError("not_found", err.message);
+    if (err.status === 413) return new ApiError("upload_too_large", err.message);
+  }
+  return new ApiError("internal_error", "An unexpected error occurred.");
+}

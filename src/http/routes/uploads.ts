@@ -1,0 +1,84 @@
+import { Hono } from "hono";
+import { verifyPath } from "../../auth/url-signing";
+import { ApiError } from "../../domain/errors";
+import { isImageId } from "../../domain/ids";
+import type { ImageUploaded } from "../../pipeline/messages";
+import type { AppEnv } from "../context";
+import { presentImage } from "../present";
+
+/** Parses a Content-Length header strictly; null when absent or malformed. */
+function contentLength(value: string | undefined): number | null {
+  if (value === undefined || !/^\d{1,15}$/.test(value)) return null;
+  return Number(value);
+}
+
+/** `PUT /upload/{id}`: the pre-signed, single-use upload target. */
+export const uploadsApp = new Hono<AppEnv>().put("/upload/:id", async (c) => {
+  const { config, images, store, events } = c.get("services");
+  const id = c.req.param("id");
+  const check = await verifyPath(
+    config.signing,
+    "upload",
+    c.req.path,
+    { kid: c.req.query("kid"), exp: c.req.query("exp"), sig: c.req.query("sig") },
+    Math.floor(Date.now() / 1000),
+  );
+  if (check === "expired") throw new ApiError("signature_expired", "The upload URL has expired.");
+  if (check !== "valid" || !isImageId(id)) throw new ApiError("signature_invalid");
+
+  const length = contentLength(c.req.header("Content-Length"));
+  if (length === null) throw new ApiError("length_required");
+  if (length === 0) throw new ApiError("bad_request", "The upload is empty.");
+  const image = await images.get(id);
+  if (!image) throw new ApiError("image_not_found");
+  if (length > config.maxUploadBytes) {
+    throw new ApiError("upload_too_large", `The limit is ${config.maxUploadBytes} bytes.`);
+  }
+  if (image.declaredSize !== null && length !== image.declaredSize) {
+    throw new ApiError("size_mismatch", `Declared ${image.declaredSize} bytes, sent ${length}.`);
+  }
+  const body = c.req.raw.body;
+  if (!body) throw new ApiError("bad_request", "The upload has no body.");
+
+  const now = Date.now();
+  if (!(await images.claimUpload(id, now))) {
+    throw new ApiError("upload_already_used", `The image is ${image.status}.`);
+  }
+  let stored: R2Object;
+  try {
+    // Streamed straight into R2: the body is never buffered in the isolate.
+    stored = await store.putUpload(id, body, "application/octet-stream");
+  } catch (err) {
+    await images.releaseUpload(id, Date.now());
+    console.warn(JSON.stringify({ level: "warn", msg: "upload failed", id, err: String(err) }));
+    throw new ApiError("bad_request", "The upload did not complete; retry the same URL.");
+  }
+  const uploadedAt = Date.now();
+  if (!(await images.markUploaded(id, stored.size, uploadedAt))) {
+    await store.deleteImage(id);
+    throw new ApiError("image_not_found");
+  }
+  const event: ImageUploaded = {
+    type: "ImageUploaded",
+    v: 1,
+    imageId: id,
+    revision: image.revision,
+    uploadedAt,
+  };
+  try {
+    await events.send(event, { contentType: "json" });
+  } catch (err) {
+    // Leave a clear, recoverable state: `failed`, which :reprocess can restart.
+    await images.markFailed(
+      id,
+      image.revision,
+      "enqueue_failed",
+      "Could not queue processing; call :reprocess.",
+      Date.now(),
+    );
+    console.error(JSON.stringify({ level: "error", msg: "enqueue failed", id, err: String(err) }));
+    throw new ApiError("queue_unavailable");
+  }
+  const updated = await images.get(id);
+  return c.json(presentImage(updated ?? image));
+});

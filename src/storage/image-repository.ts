@@ -1,0 +1,306 @@
+import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
+import {
+  type ImageRow,
+  images,
+  type NewImageRow,
+  type NewVariantRow,
+  type VariantRow,
+  variants,
+} from "./schema";
+
+/** An image with the renditions of its current revision. */
+export interface ImageWithVariants {
+  image: ImageRow;
+  variants: VariantRow[];
+}
+
+/** Data recorded when processing succeeds. */
+export interface ProcessedImage {
+  format: string;
+  contentType: string;
+  width: number;
+  height: number;
+  placeholder: string;
+  dominantColor: string;
+  timings: Record<string, number>;
+  variants: Omit<NewVariantRow, "imageId" | "revision" | "createdAt">[];
+}
+
+/** A page of images plus the cursor for the next page (null at the end). */
+export interface ImagePage {
+  items: ImageRow[];
+  nextCursor: string | null;
+}
+
+// A crashed upload must not leave an image stuck in `uploading` forever.
+const STALE_UPLOAD_MS = 10 * 60_000;
+
+/** The only code that queries D1 for images and variants. */
+export class ImageRepository {
+  private readonly db: DrizzleD1Database;
+
+  constructor(d1: D1Database) {
+    this.db = drizzle(d1);
+  }
+
+  /** Inserts a new image row. */
+  async create(row: NewImageRow): Promise<ImageRow> {
+    const [created] = await this.db.insert(images).values(row).returning();
+    if (!created) throw new Error("insert returned no row");
+    return created;
+  }
+
+  /** Reads an image unless it is deleted. */
+  async get(id: string): Promise<ImageRow | null> {
+    const [row] = await this.db
+      .select()
+      .from(images)
+      .where(and(eq(images.id, id), sql`${images.status} <> 'deleted'`));
+    return row ?? null;
+  }
+
+  /** Reads an image and the renditions of its current revision in one round trip. */
+  async getWithVariants(id: string): Promise<ImageWithVariants | null> {
+    const [imageRows, variantRows] = await this.db.batch([
+      this.db
+        .select()
+        .from(images)
+        .where(and(eq(images.id, id), sql`${images.status} <> 'deleted'`)),
+      this.db
+        .select()
+        .from(variants)
+        .where(
+          and(
+            eq(variants.imageId, id),
+            eq(variants.revision, sql`(select revision from images where id = ${id})`),
+          ),
+        ),
+    ]);
+    const image = imageRows[0];
+    return image ? { image, variants: variantRows } : null;
+  }
+
+  /** Renditions of one revision of a live image (empty when deleted or unknown). */
+  async variantsOf(id: string, revision: number): Promise<VariantRow[]> {
+    return this.db
+      .select()
+      .from(variants)
+      .where(
+        and(
+          eq(variants.imageId, id),
+          eq(variants.revision, revision),
+          sql`exists (select 1 from images where id = ${id} and status <> 'deleted')`,
+        ),
+      );
+  }
+
+  /** Lists an owner's images newest first with an opaque keyset cursor. */
+  async listByOwner(ownerId: string, limit: number, cursor: string | null): Promise<ImagePage> {
+    const after = cursor ? decodeCursor(cursor) : null;
+    const rows = await this.db
+      .select()
+      .from(images)
+      .where(
+        and(
+          eq(images.ownerId, ownerId),
+          sql`${images.status} <> 'deleted'`,
+          after
+            ? or(
+                lt(images.createdAt, after.createdAt),
+                and(eq(images.createdAt, after.createdAt), lt(images.id, after.id)),
+              )
+            : undefined,
+        ),
+      )
+      .orderBy(desc(images.createdAt), desc(images.id))
+      .limit(limit + 1);
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+    };
+  }
+
+  /** Atomically takes the single upload slot; false when already used or in progress. */
+  async claimUpload(id: string, now: number): Promise<boolean> {
+    const rows = await this.db
+      .update(images)
+      .set({ status: "uploading", uploadStartedAt: now, updatedAt: now })
+      .where(
+        and(
+          eq(images.id, id),
+          or(
+            eq(images.status, "pending"),
+            and(eq(images.status, "uploading"), lt(images.uploadStartedAt, now - STALE_UPLOAD_MS)),
+          ),
+        ),
+      )
+      .returning({ id: images.id });
+    return rows.length === 1;
+  }
+
+  /** Gives the upload slot back after a failed transfer so the client can retry. */
+  async releaseUpload(id: string, now: number): Promise<void> {
+    await this.db
+      .update(images)
+      .set({ status: "pending", uploadStartedAt: null, updatedAt: now })
+      .where(and(eq(images.id, id), eq(images.status, "uploading")));
+  }
+
+  /** Records a stored upload; false if the image was deleted meanwhile. */
+  async markUploaded(id: string, bytes: number, now: number): Promise<boolean> {
+    const rows = await this.db
+      .update(images)
+      .set({ status: "uploaded", bytes, uploadedAt: now, updatedAt: now })
+      .where(and(eq(images.id, id), eq(images.status, "uploading")))
+      .returning({ id: images.id });
+    return rows.length === 1;
+  }
+
+  /**
+   * Moves an uploaded image of this revision into `processing`. Redelivered messages
+   * (already `processing`) are claimed again; anything else returns null.
+   */
+  async claimProcessing(id: string, revision: number, now: number): Promise<ImageRow | null> {
+    const [row] = await this.db
+      .update(images)
+      .set({ status: "processing", updatedAt: now })
+      .where(
+        and(
+          eq(images.id, id),
+          eq(images.revision, revision),
+          inArray(images.status, ["uploaded", "processing"]),
+        ),
+      )
+      .returning();
+    return row ?? null;
+  }
+
+  /** Records variants and marks the image ready, only if it is still this revision. */
+  async completeProcessing(
+    id: string,
+    revision: number,
+    result: ProcessedImage,
+    now: number,
+  ): Promise<boolean> {
+    const rows = result.variants.map((v) => ({ ...v, imageId: id, revision, createdAt: now }));
+    const [, updated] = await this.db.batch([
+      this.db.insert(variants).values(rows).onConflictDoNothing(),
+      this.db
+        .update(images)
+        .set({
+          status: "ready",
+          format: result.format,
+          contentType: result.contentType,
+          width: result.width,
+          height: result.height,
+          placeholder: result.placeholder,
+          dominantColor: result.dominantColor,
+          timings: JSON.stringify(result.timings),
+          failureCode: null,
+          failureDetail: null,
+          processedAt: now,
+          updatedAt: now,
+        })
+        .where(
+          and(eq(images.id, id), eq(images.revision, revision), eq(images.status, "processing")),
+        )
+        .returning({ id: images.id }),
+    ]);
+    return updated.length === 1;
+  }
+
+  /** Ends processing of a revision with a failure code (no-op if superseded or deleted). */
+  async markFailed(
+    id: string,
+    revision: number,
+    code: string,
+    detail: string,
+    now: number,
+  ): Promise<boolean> {
+    const rows = await this.db
+      .update(images)
+      .set({ status: "failed", failureCode: code, failureDetail: detail, updatedAt: now })
+      .where(
+        and(
+          eq(images.id, id),
+          eq(images.revision, revision),
+          inArray(images.status, ["uploaded", "processing"]),
+        ),
+      )
+      .returning({ id: images.id });
+    return rows.length === 1;
+  }
+
+  /** Starts a new revision from the stored upload; null unless the image is ready or failed. */
+  async startReprocess(id: string, revision: number, now: number): Promise<ImageRow | null> {
+    const [row] = await this.db
+      .update(images)
+      .set({
+        revision: revision + 1,
+        status: "uploaded",
+        failureCode: null,
+        failureDetail: null,
+        updatedAt: now,
+      })
+      .where(
+        and(
+          eq(images.id, id),
+          eq(images.revision, revision),
+          inArray(images.status, ["ready", "failed"]),
+        ),
+      )
+      .returning();
+    return row ?? null;
+  }
+
+  /** Hides an image from every read path before its objects are purged. */
+  async markDeleted(id: string, now: number): Promise<void> {
+    await this.db
+      .update(images)
+      .set({ status: "deleted", updatedAt: now })
+      .where(eq(images.id, id));
+  }
+
+  /** Removes the rows of an image (variants cascade). */
+  async purge(id: string): Promise<void> {
+    await this.db.batch([
+      this.db.delete(variants).where(eq(variants.imageId, id)),
+      this.db.delete(images).where(eq(images.id, id)),
+    ]);
+  }
+
+  /** Whether a row (deleted or not) still exists for this id. */
+  async exists(id: string): Promise<boolean> {
+    const [row] = await this.db.select({ id: images.id }).from(images).where(eq(images.id, id));
+    return row !== undefined;
+  }
+}
+
+function encodeCursor(createdAt: number, id: string): string {
+  return btoa(JSON.stringify([createdAt, id]));
+}
+
+function decodeCursor(cursor: string): { createdAt: number; id: string } | null {
+  try {
+    const value: unknown = JSON.parse(atob(cursor));
+    if (
+      Array.isArray(value) &&
+      value.length === 2 &&
+      typeof value[0] === "number" &&
+      typeof value[1] === "string"
+    ) {
+      return { createdAt: value[0], id: value[1] };
+    }
+  } catch {
+    // fall through: a malformed cursor is rejected by the caller
+  }
+  return null;
+}
+
+/** Whether a client-supplied cursor is well formed. */
+export function isValidCursor(cursor: string): boolean {
+  return decodeCursor(cursor) !== null;
+}

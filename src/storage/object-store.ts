@@ -1,0 +1,80 @@
+/**
+ * The only code that knows the R2 key layout.
+ *   uploads/{id}                          raw upload, exactly as received (owner only)
+ *   variants/{id}/{revision}/{name}.{fmt} processed renditions; immutable per revision
+ */
+export class ObjectStore {
+  constructor(private readonly bucket: R2Bucket) {}
+
+  private uploadKey(imageId: string): string {
+    return `uploads/${imageId}`;
+  }
+
+  private variantKey(imageId: string, revision: number, name: string, format: string): string {
+    return `variants/${imageId}/${revision}/${name}.${format}`;
+  }
+
+  /** Streams an upload into R2; the body must have a known length. */
+  putUpload(imageId: string, body: ReadableStream, contentType: string): Promise<R2Object> {
+    return this.bucket.put(this.uploadKey(imageId), body, {
+      httpMetadata: { contentType },
+    });
+  }
+
+  /** Reads the raw upload, optionally conditional/ranged. */
+  getUpload(imageId: string, options?: R2GetOptions): Promise<R2ObjectBody | R2Object | null> {
+    return this.bucket.get(this.uploadKey(imageId), options);
+  }
+
+  /** Reads the raw upload's bytes (processor). */
+  async readUpload(imageId: string): Promise<Uint8Array | null> {
+    const obj = await this.bucket.get(this.uploadKey(imageId));
+    return obj ? new Uint8Array(await obj.arrayBuffer()) : null;
+  }
+
+  /** Stores one rendition; returns its ETag. */
+  async putVariant(
+    imageId: string,
+    revision: number,
+    name: string,
+    format: string,
+    bytes: Uint8Array,
+    contentType: string,
+  ): Promise<string> {
+    const obj = await this.bucket.put(this.variantKey(imageId, revision, name, format), bytes, {
+      httpMetadata: { contentType },
+    });
+    return obj.httpEtag;
+  }
+
+  /** Reads one rendition, honouring conditional and range options. */
+  getVariant(
+    imageId: string,
+    revision: number,
+    name: string,
+    format: string,
+    options?: R2GetOptions,
+  ): Promise<R2ObjectBody | R2Object | null> {
+    return this.bucket.get(this.variantKey(imageId, revision, name, format), options);
+  }
+
+  /** Deletes every rendition of one revision. */
+  async deleteRevision(imageId: string, revision: number): Promise<void> {
+    await this.deletePrefix(`variants/${imageId}/${revision}/`);
+  }
+
+  /** Deletes the upload and every rendition of every revision. */
+  async deleteImage(imageId: string): Promise<void> {
+    await this.deletePrefix(`variants/${imageId}/`);
+    await this.bucket.delete(this.uploadKey(imageId));
+  }
+
+  private async deletePrefix(prefix: string): Promise<void> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.bucket.list({ prefix, cursor, limit: 1000 });
+      if (page.objects.length > 0) await this.bucket.delete(page.objects.map((o) => o.key));
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor);
+  }
+}

@@ -1,0 +1,75 @@
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** One uploaded image and its lifecycle state. Times are Unix milliseconds. */
+export const images = sqliteTable(
+  "images",
+  {
+    id: text("id").primaryKey(),
+    ownerId: text("owner_id").notNull(),
+    title: text("title"),
+    description: text("description"),
+    visibility: text("visibility", { enum: ["public", "unlisted", "private"] })
+      .notNull()
+      .default("private"),
+    status: text("status", {
+      enum: ["pending", "uploading", "uploaded", "processing", "ready", "failed", "deleted"],
+    })
+      .notNull()
+      .default("pending"),
+    moderation: text("moderation", { enum: ["allowed", "pending_review", "blocked"] })
+      .notNull()
+      .default("allowed"),
+    filename: text("filename"),
+    declaredContentType: text("declared_content_type"),
+    declaredSize: integer("declared_size"),
+    /** Sniffed from magic bytes by the processor; never taken from the client. */
+    format: text("format"),
+    contentType: text("content_type"),
+    bytes: integer("bytes"),
+    width: integer("width"),
+    height: integer("height"),
+    /** Bumped by reprocess; part of every variant key so variant URLs can be immutable. */
+    revision: integer("revision").notNull().default(1),
+    failureCode: text("failure_code"),
+    failureDetail: text("failure_detail"),
+    placeholder: text("placeholder"),
+    dominantColor: text("dominant_color"),
+    /** JSON: queueWaitMs, decodeMs, resizeMs, encodeMs, totalMs. */
+    timings: text("timings"),
+    uploadStartedAt: integer("upload_started_at"),
+    uploadedAt: integer("uploaded_at"),
+    processedAt: integer("processed_at"),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    index("images_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
+    index("images_status_idx").on(t.status),
+  ],
+);
+
+/** One stored rendition of an image at one revision. */
+export const variants = sqliteTable(
+  "variants",
+  {
+    imageId: text("image_id")
+      .notNull()
+      .references(() => images.id, { onDelete: "cascade" }),
+    revision: integer("revision").notNull(),
+    name: text("name").notNull(),
+    format: text("format").notNull(),
+    contentType: text("content_type").notNull(),
+    width: integer("width").notNull(),
+    height: integer("height").notNull(),
+    bytes: integer("bytes").notNull(),
+    etag: text("etag").notNull(),
+    createdAt: integer("created_at").notNull().default(sql`(unixepoch() * 1000)`),
+  },
+  (t) => [primaryKey({ columns: [t.imageId, t.revision, t.name, t.format] })],
+);
+
+export type ImageRow = typeof images.$inferSelect;
+export type NewImageRow = typeof images.$inferInsert;
+export type VariantRow = typeof variants.$inferSelect;
+export type NewVariantRow = typeof variants.$inferInsert;
