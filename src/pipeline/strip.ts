@@ -23,16 +23,9 @@ import { walkGif } from "./parse-gif";
 import { type Box, type IsoLayout, readBoxes, walkIsobmff } from "./parse-isobmff";
 import { walkJpeg } from "./parse-jpeg";
 import { PNG_SIGNATURE, walkPng } from "./parse-png";
-import {
-  bitstreamInfo,
-  VP8X_ALPHA,
-  VP8X_ANIMATION,
-  VP8X_EXIF,
-  VP8X_ICC,
-  walkWebp,
-} from "./parse-webp";
+import { VP8X_ALPHA, VP8X_ANIMATION, VP8X_EXIF, VP8X_ICC, walkWebp } from "./parse-webp";
 import { probeHeader } from "./probe";
-import { ftypBrands } from "./sniff";
+import { describeUnsupported, ftypBrands, sniffFormat } from "./sniff";
 import type { ImageFormat, MetadataPolicy } from "./types";
 
 /** Returns the image with all private metadata removed, without re-encoding a pixel. */
@@ -41,6 +34,11 @@ export function stripMetadata(
   format: ImageFormat,
   policy: MetadataPolicy,
 ): Parse<Uint8Array> {
+  const actual = sniffFormat(bytes);
+  if (actual !== format) {
+    const seen = actual ?? describeUnsupported(bytes);
+    return fail("unsupported_format", `expected ${format}, found ${seen}`);
+  }
   switch (format) {
     case "jpeg":
       return stripJpeg(bytes, policy);
@@ -209,24 +207,15 @@ function stripWebp(b: Uint8Array, policy: MetadataPolicy): Parse<Uint8Array> {
   const walked = walkWebp(b);
   if (!walked.ok) return walked;
   const { chunks } = walked.value;
-  const exifChunk = chunks.find((c) => c.fourcc === "EXIF");
+  // Browsers read EXIF only in the extended format, so a simple file keeps none.
+  const exifChunk =
+    chunks[0]?.fourcc === "VP8X" ? chunks.find((c) => c.fourcc === "EXIF") : undefined;
   const fields: ExifFields = exifChunk
     ? readExifFields(b.subarray(exifChunk.data, exifChunk.data + exifChunk.size))
     : { orientation: 1 };
   const tiff = buildMinimalTiff(fields, policy);
   const hasIcc = chunks.some((c) => c.fourcc === "ICCP");
   const body: Uint8Array[] = [];
-  const first = chunks[0];
-  if (first && first.fourcc !== "VP8X" && tiff) {
-    // A simple-format file must become extended to carry EXIF.
-    const info = bitstreamInfo(b, first);
-    if (!info.ok) return info;
-    const vp8x = new Uint8Array(10);
-    vp8x[0] = VP8X_EXIF | (info.value.alpha ? VP8X_ALPHA : 0);
-    putU24le(vp8x, 4, info.value.width - 1);
-    putU24le(vp8x, 7, info.value.height - 1);
-    body.push(riffChunk("VP8X", vp8x));
-  }
   for (const c of chunks) {
     if (!WEBP_KEEP.has(c.fourcc)) continue;
     const data = b.slice(c.data, c.data + c.size);
@@ -239,12 +228,6 @@ function stripWebp(b: Uint8Array, policy: MetadataPolicy): Parse<Uint8Array> {
   if (tiff) body.push(riffChunk("EXIF", tiff));
   const payload = concat([new TextEncoder().encode("WEBP"), ...body]);
   return ok(riffChunk("RIFF", payload));
-}
-
-function putU24le(b: Uint8Array, o: number, v: number): void {
-  b[o] = v & 0xff;
-  b[o + 1] = (v >>> 8) & 0xff;
-  b[o + 2] = (v >>> 16) & 0xff;
 }
 
 // --- AVIF / HEIC -----------------------------------------------------------------------------
