@@ -1,0 +1,28 @@
+import avifDecoder from "@jsquash/avif/codec/dec/avif_dec.wasm";
+import avifEncoder from "@jsquash/avif/codec/enc/avif_enc.wasm";
+import jpegDecoder from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
+import jpegEncoder from "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm";
+import png from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
+import webpDecoder from "@jsquash/webp/codec/dec/webp_dec.wasm";
+import webpEncoder from "@jsquash/webp/codec/enc/webp_enc_simd.wasm";
+import { type CodecModules, type Codecs, createCodecs } from "./codecs";
+
+/**
+ * Codec modules for workerd. Workers cannot compile WASM from bytes at run time, so the
+ * modules come from static `.wasm` imports that wrangler uploads as compiled modules.
+ * Only the processor Worker may import this file: it pulls ~6 MB of WASM into the bundle.
+ */
+export const WORKERD_CODEC_MODULES: CodecModules = {
+  jpegDecoder,
+  jpegEncoder,
+  webpDecoder,
+  webpEncoder,
+  avifDecoder,
+  avifEncoder,
+  png,
+};
+
+/** A codec set for the processor Worker (cheap: instances are created per call). */
+export function createWorkerdCodecs(): Codecs {
+  return createCodecs(WORKERD_CODEC_MODULES);
+}

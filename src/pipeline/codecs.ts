@@ -1,0 +1,340 @@
+import avifDecFactory from "@jsquash/avif/codec/dec/avif_dec.js";
+import avifEncFactory from "@jsquash/avif/codec/enc/avif_enc.js";
+import jpegDecFactory from "@jsquash/jpeg/codec/dec/mozjpeg_dec.js";
+import jpegEncFactory from "@jsquash/jpeg/codec/enc/mozjpeg_enc.js";
+import webpDecFactory from "@jsquash/webp/codec/dec/webp_dec.js";
+import webpEncFactory from "@jsquash/webp/codec/enc/webp_enc_simd.js";
+import {
+  CodecError,
+  decodePngWithSquoosh,
+  type EmAvifDecoderModule,
+  type EmEncoderModule,
+  type EmJpegDecoderModule,
+  type EmscriptenFactory,
+  type EmWebpDecoderModule,
+  encodePngWithSquoosh,
+  type RgbaImage,
+  toRgba,
+  WasmMemoryMeter,
+  withEmscripten,
+} from "./codec-glue";
+import { decodeGifFirstFrame } from "./gif-decode";
+import { resampleLanczos3 } from "./resample";
+import type { ImageFormat, OutputFormat, Result, TransformError } from "./types";
+
+export type { RgbaImage } from "./codec-glue";
+export { WasmMemoryMeter } from "./codec-glue";
+
+/** Compiled codec modules; each runtime supplies them its own way (static imports, fs). */
+export interface CodecModules {
+  jpegDecoder: WebAssembly.Module;
+  jpegEncoder: WebAssembly.Module;
+  webpDecoder: WebAssembly.Module;
+  /** The SIMD build of libwebp's encoder (workerd and Node both support wasm SIMD). */
+  webpEncoder: WebAssembly.Module;
+  avifDecoder: WebAssembly.Module;
+  avifEncoder: WebAssembly.Module;
+  png: WebAssembly.Module;
+}
+
+/** Encoder knobs the transform controls; everything else is fixed here to match sharp. */
+export interface EncodeSettings {
+  quality: number;
+}
+
+/** Runtime-neutral codec set: every call runs in a fresh WASM instance and never throws. */
+export interface Codecs {
+  /** Decodes the first frame of an image to 8-bit RGBA. */
+  decode(bytes: Uint8Array, format: ImageFormat): Promise<Result<RgbaImage, TransformError>>;
+  /** Resamples RGBA to exactly width x height (Lanczos3; alpha-weighted when `alpha`). */
+  resize(
+    image: RgbaImage,
+    width: number,
+    height: number,
+    alpha: boolean,
+  ): Promise<Result<RgbaImage, TransformError>>;
+  /** Encodes RGBA; JPEG ignores alpha, so callers must pick PNG/WebP for alpha sources. */
+  encode(
+    image: RgbaImage,
+    format: OutputFormat,
+    settings: EncodeSettings,
+  ): Promise<Result<Uint8Array, TransformError>>;
+  /** Peak WASM linear memory across live codec instances. */
+  readonly memory: WasmMemoryMeter;
+}
+
+const jpegDec = jpegDecFactory as EmscriptenFactory<EmJpegDecoderModule>;
+const webpDec = webpDecFactory as EmscriptenFactory<EmWebpDecoderModule>;
+const avifDec = avifDecFactory as EmscriptenFactory<EmAvifDecoderModule>;
+
+/**
+ * mozjpeg settings mirroring sharp's `jpeg({ quality, mozjpeg: true })`: progressive, optimised
+ * Huffman, trellis quantisation, ImageMagick quant table (3), 4:2:0.
+ */
+interface MozJpegOptions {
+  quality: number;
+  baseline: boolean;
+  arithmetic: boolean;
+  progressive: boolean;
+  optimize_coding: boolean;
+  smoothing: number;
+  color_space: number;
+  quant_table: number;
+  trellis_multipass: boolean;
+  trellis_opt_zero: boolean;
+  trellis_opt_table: boolean;
+  trellis_loops: number;
+  auto_subsample: boolean;
+  chroma_subsample: number;
+  separate_chroma_quality: boolean;
+  chroma_quality: number;
+}
+
+const jpegEnc = jpegEncFactory as EmscriptenFactory<EmEncoderModule<MozJpegOptions>>;
+
+function mozjpegOptions(quality: number): MozJpegOptions {
+  return {
+    quality,
+    baseline: false,
+    arithmetic: false,
+    progressive: true,
+    optimize_coding: true,
+    smoothing: 0,
+    color_space: 3,
+    quant_table: 3,
+    trellis_multipass: false,
+    trellis_opt_zero: false,
+    trellis_opt_table: false,
+    trellis_loops: 1,
+    auto_subsample: false,
+    chroma_subsample: 2,
+    separate_chroma_quality: false,
+    chroma_quality: quality,
+  };
+}
+
+/** libwebp WebPConfig fields; values mirror sharp's defaults (effort 4 = method 4). */
+interface WebpOptions {
+  quality: number;
+  target_size: number;
+  target_PSNR: number;
+  method: number;
+  sns_strength: number;
+  filter_strength: number;
+  filter_sharpness: number;
+  filter_type: number;
+  partitions: number;
+  segments: number;
+  pass: number;
+  show_compressed: number;
+  preprocessing: number;
+  autofilter: number;
+  partition_limit: number;
+  alpha_compression: number;
+  alpha_filtering: number;
+  alpha_quality: number;
+  lossless: number;
+  exact: number;
+  image_hint: number;
+  emulate_jpeg_size: number;
+  thread_level: number;
+  low_memory: number;
+  near_lossless: number;
+  use_delta_palette: number;
+  use_sharp_yuv: number;
+}
+
+const webpEnc = webpEncFactory as EmscriptenFactory<EmEncoderModule<WebpOptions>>;
+
+function webpOptions(quality: number): WebpOptions {
+  return {
+    quality,
+    target_size: 0,
+    target_PSNR: 0,
+    method: 4,
+    sns_strength: 50,
+    filter_strength: 60,
+    filter_sharpness: 0,
+    filter_type: 1,
+    partitions: 0,
+    segments: 4,
+    pass: 1,
+    show_compressed: 0,
+    preprocessing: 0,
+    autofilter: 0,
+    partition_limit: 0,
+    alpha_compression: 1,
+    alpha_filtering: 1,
+    alpha_quality: 100,
+    lossless: 0,
+    exact: 0,
+    image_hint: 0,
+    emulate_jpeg_size: 0,
+    thread_level: 0,
+    low_memory: 0,
+    near_lossless: 100,
+    use_delta_palette: 0,
+    use_sharp_yuv: 0,
+  };
+}
+
+/** libavif options as exposed by @jsquash/avif. */
+interface AvifOptions {
+  quality: number;
+  qualityAlpha: number;
+  denoiseLevel: number;
+  tileRowsLog2: number;
+  tileColsLog2: number;
+  speed: number;
+  subsample: number;
+  chromaDeltaQ: boolean;
+  sharpness: number;
+  enableSharpYUV: boolean;
+  tune: number;
+  bitDepth: number;
+  lossless: boolean;
+}
+
+const avifEnc = avifEncFactory as EmscriptenFactory<EmEncoderModule<AvifOptions>>;
+
+/** AVIF speed: sharp maps effort 4 (its default) to aom speed 9 - 4 = 5. */
+const AVIF_SPEED = 5;
+
+function avifOptions(quality: number): AvifOptions {
+  return {
+    quality,
+    qualityAlpha: -1,
+    denoiseLevel: 0,
+    tileRowsLog2: 0,
+    tileColsLog2: 0,
+    speed: AVIF_SPEED,
+    subsample: 1,
+    chromaDeltaQ: false,
+    sharpness: 0,
+    enableSharpYUV: false,
+    tune: 0,
+    bitDepth: 8,
+    lossless: false,
+  };
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+function fail<T>(code: TransformError["code"], detail: string): Result<T, TransformError> {
+  return { ok: false, error: { code, detail } };
+}
+
+/** Builds the codec set from compiled modules; cheap, holds no instances. */
+export function createCodecs(modules: CodecModules): Codecs {
+  const meter = new WasmMemoryMeter();
+
+  async function decode(
+    bytes: Uint8Array,
+    format: ImageFormat,
+  ): Promise<Result<RgbaImage, TransformError>> {
+    try {
+      let img: RgbaImage | null;
+      switch (format) {
+        case "jpeg":
+          img = await withEmscripten(jpegDec, modules.jpegDecoder, meter, (m) => {
+            const r = m.decode(bytes, false);
+            return r ? toRgba(r) : null;
+          });
+          break;
+        case "webp":
+          img = await withEmscripten(webpDec, modules.webpDecoder, meter, (m) => {
+            const r = m.decode(bytes);
+            return r ? toRgba(r) : null;
+          });
+          break;
+        case "avif":
+          img = await withEmscripten(avifDec, modules.avifDecoder, meter, (m) => {
+            const r = m.decode(bytes, 8);
+            return r ? toRgba(r) : null;
+          });
+          break;
+        case "png":
+          img = decodePngWithSquoosh(modules.png, meter, bytes);
+          break;
+        case "gif": {
+          const r = decodeGifFirstFrame(bytes);
+          if (!r.ok) return r;
+          img = r.value;
+          break;
+        }
+        default:
+          return fail("unsupported_format", `no decoder for ${format}`);
+      }
+      if (!img || img.width === 0 || img.height === 0) {
+        return fail("corrupt_image", `${format} decoder produced no image`);
+      }
+      if (img.data.length !== img.width * img.height * 4) {
+        return fail("decode_failed", `${format} decoder returned a malformed buffer`);
+      }
+      return { ok: true, value: img };
+    } catch (e) {
+      // A trap or abort (OOM included) kills only the per-call instance, already dropped here.
+      // A decoder that reports an error (libjpeg's error_exit, png's Err) saw bad data.
+      const trapped =
+        e instanceof WebAssembly.RuntimeError || (e instanceof CodecError && e.trapped);
+      const code = trapped ? "decode_failed" : "corrupt_image";
+      return fail(code, `${format} decode failed: ${message(e)}`);
+    }
+  }
+
+  async function resize(
+    image: RgbaImage,
+    width: number,
+    height: number,
+    alpha: boolean,
+  ): Promise<Result<RgbaImage, TransformError>> {
+    try {
+      return { ok: true, value: resampleLanczos3(image, width, height, alpha) };
+    } catch (e) {
+      return fail("decode_failed", `resize failed: ${message(e)}`);
+    }
+  }
+
+  async function encode(
+    image: RgbaImage,
+    format: OutputFormat,
+    settings: EncodeSettings,
+  ): Promise<Result<Uint8Array, TransformError>> {
+    const { data, width, height } = image;
+    try {
+      let out: Uint8Array | null;
+      switch (format) {
+        case "jpeg":
+          out = await withEmscripten(jpegEnc, modules.jpegEncoder, meter, (m) =>
+            m.encode(data, width, height, mozjpegOptions(settings.quality)),
+          );
+          break;
+        case "webp":
+          out = await withEmscripten(webpEnc, modules.webpEncoder, meter, (m) =>
+            m.encode(data, width, height, webpOptions(settings.quality)),
+          );
+          break;
+        case "avif":
+          out = await withEmscripten(avifEnc, modules.avifEncoder, meter, (m) =>
+            m.encode(data, width, height, avifOptions(settings.quality)),
+          );
+          break;
+        case "png":
+          out = encodePngWithSquoosh(modules.png, meter, image);
+          break;
+        default:
+          return fail("encode_failed", `no encoder for ${String(format)}`);
+      }
+      if (!out || out.length === 0)
+        return fail("encode_failed", `${format} encoder returned nothing`);
+      // embind may hand back a view into the (soon dropped) instance memory; own the bytes.
+      return { ok: true, value: out.buffer.byteLength === out.length ? out : out.slice() };
+    } catch (e) {
+      return fail("encode_failed", `${format} encode failed: ${message(e)}`);
+    }
+  }
+
+  return { decode, resize, encode, memory: meter };
+}

@@ -1,0 +1,242 @@
+import { rgbaToThumbHash } from "thumbhash";
+import type { Codecs, RgbaImage } from "./codecs";
+import { applyOrientation, swapsAxes } from "./orient";
+import { probeHeader } from "./probe";
+import { stripMetadata } from "./strip";
+import type {
+  EncodedVariant,
+  ImageFormat,
+  OutputFormat,
+  Result,
+  TransformError,
+  TransformOptions,
+  TransformOutput,
+  VariantPreset,
+} from "./types";
+
+const CONTENT_TYPES: Record<OutputFormat | ImageFormat, string> = {
+  jpeg: "image/jpeg",
+  png: "image/png",
+  gif: "image/gif",
+  webp: "image/webp",
+  avif: "image/avif",
+  heic: "image/heic",
+};
+
+/** Formats we can decode to pixels; HEIC is sniffed and probed but has no WASM decoder here. */
+const DECODABLE: ReadonlySet<ImageFormat> = new Set(["jpeg", "png", "gif", "webp", "avif"]);
+
+/** ThumbHash wants at most 100 px per side. */
+const PLACEHOLDER_MAX = 100;
+
+function fail<T>(code: TransformError["code"], detail: string): Result<T, TransformError> {
+  return { ok: false, error: { code, detail } };
+}
+
+/** Size that fits inside the box, keeping aspect ratio, never upscaling, at least 1 px. */
+export function fitInside(
+  width: number,
+  height: number,
+  maxWidth: number,
+  maxHeight: number,
+): { width: number; height: number } {
+  const scale = Math.min(1, maxWidth / width, maxHeight / height);
+  if (scale >= 1) return { width, height };
+  return {
+    width: Math.max(1, Math.round(width * scale)),
+    height: Math.max(1, Math.round(height * scale)),
+  };
+}
+
+function hasTransparency(img: RgbaImage): boolean {
+  const d = img.data;
+  for (let i = 3; i < d.length; i += 4) if ((d[i] ?? 255) !== 255) return true;
+  return false;
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
+/**
+ * Most populous colour among 4-bit-per-channel buckets (alpha-weighted), as the mean of that
+ * bucket: a plain mean would turn a red-and-blue image into a colour it does not contain.
+ */
+export function dominantColor(img: RgbaImage): string {
+  const count = new Float64Array(4096);
+  const sums = new Float64Array(4096 * 3);
+  const d = img.data;
+  for (let i = 0; i + 3 < d.length; i += 4) {
+    const r = d[i] ?? 0;
+    const g = d[i + 1] ?? 0;
+    const b = d[i + 2] ?? 0;
+    const a = (d[i + 3] ?? 0) / 255;
+    if (a === 0) continue;
+    const k = ((r >> 4) << 8) | ((g >> 4) << 4) | (b >> 4);
+    count[k] = (count[k] ?? 0) + a;
+    sums[k * 3] = (sums[k * 3] ?? 0) + r * a;
+    sums[k * 3 + 1] = (sums[k * 3 + 1] ?? 0) + g * a;
+    sums[k * 3 + 2] = (sums[k * 3 + 2] ?? 0) + b * a;
+  }
+  let best = -1;
+  let bestCount = 0;
+  for (let k = 0; k < 4096; k++) {
+    if ((count[k] ?? 0) > bestCount) {
+      bestCount = count[k] ?? 0;
+      best = k;
+    }
+  }
+  if (best < 0) return "#000000";
+  const hex = (v: number): string =>
+    Math.round(v / bestCount)
+      .toString(16)
+      .padStart(2, "0");
+  return `#${hex(sums[best * 3] ?? 0)}${hex(sums[best * 3 + 1] ?? 0)}${hex(sums[best * 3 + 2] ?? 0)}`;
+}
+
+function formatsFor(
+  preset: VariantPreset,
+  options: TransformOptions,
+  alpha: boolean,
+): OutputFormat[] {
+  const out: OutputFormat[] = [];
+  for (const f of options.formats) {
+    // JPEG has no alpha: flattening onto black (or any colour) would change the image.
+    const chosen: OutputFormat = alpha && f === "jpeg" ? "png" : f;
+    if (!out.includes(chosen)) out.push(chosen);
+  }
+  if (options.avifPresets.includes(preset.name) && !out.includes("avif")) out.push("avif");
+  return out;
+}
+
+/**
+ * Probe, check limits, decode once, cascade-downscale, orient, encode every preset, strip the
+ * original and compute the placeholder. Never throws; every failure is a TransformError.
+ */
+export async function transformImage(
+  input: Uint8Array,
+  options: TransformOptions,
+  codecs: Codecs,
+): Promise<Result<TransformOutput, TransformError>> {
+  const started = performance.now();
+  let decodeMs = 0;
+  let resizeMs = 0;
+  let encodeMs = 0;
+
+  const probed = probeHeader(input);
+  if (!probed.ok) return probed;
+  const probe = probed.value;
+  if (!DECODABLE.has(probe.format)) {
+    return fail("unsupported_format", `${probe.format} uploads cannot be decoded here`);
+  }
+  const pixels = probe.width * probe.height;
+  if (!(pixels > 0)) return fail("corrupt_image", "header declares an empty image");
+  if (pixels > options.maxPixels) {
+    return fail(
+      "too_many_pixels",
+      `${probe.width}x${probe.height} is ${pixels} pixels; the limit is ${options.maxPixels}`,
+    );
+  }
+
+  const stripped = stripMetadata(input, probe.format, options.metadata);
+  if (!stripped.ok) return stripped;
+
+  let t = performance.now();
+  const decoded = await codecs.decode(input, probe.format);
+  decodeMs += performance.now() - t;
+  if (!decoded.ok) return decoded;
+  // Held in a mutable slot so the full-size frame can be released as soon as `large` exists.
+  let full: RgbaImage | null = decoded.value;
+  if (full.width !== probe.width || full.height !== probe.height) {
+    return fail(
+      "corrupt_image",
+      `header says ${probe.width}x${probe.height} but pixels are ${full.width}x${full.height}`,
+    );
+  }
+
+  const orientation = probe.orientation;
+  const swap = swapsAxes(orientation);
+  const uprightW = swap ? full.height : full.width;
+  const uprightH = swap ? full.width : full.height;
+  const alpha = probe.hasAlpha && hasTransparency(full);
+
+  // Largest box first so each step resamples from the previous (smaller) result.
+  const presets = [...options.presets].sort(
+    (a, b) => b.maxWidth * b.maxHeight - a.maxWidth * a.maxHeight,
+  );
+  const variants: EncodedVariant[] = [];
+  let source: RgbaImage = full;
+  let smallest: RgbaImage = full;
+  for (const preset of presets) {
+    const fit = fitInside(uprightW, uprightH, preset.maxWidth, preset.maxHeight);
+    // Resize in stored orientation (orientation is applied to the small result, not the frame).
+    const tw = swap ? fit.height : fit.width;
+    const th = swap ? fit.width : fit.height;
+    let scaled = source;
+    if (tw !== source.width || th !== source.height) {
+      t = performance.now();
+      const r = await codecs.resize(source, tw, th, alpha);
+      resizeMs += performance.now() - t;
+      if (!r.ok) return r;
+      scaled = r.value;
+    }
+    source = scaled;
+    smallest = scaled;
+    full = null;
+
+    const upright = applyOrientation(scaled, orientation);
+    for (const format of formatsFor(preset, options, alpha)) {
+      t = performance.now();
+      // PNG is lossless; its quality is unused.
+      const quality = format === "png" ? 100 : options.quality[format];
+      const enc = await codecs.encode(upright, format, { quality });
+      encodeMs += performance.now() - t;
+      if (!enc.ok) return enc;
+      variants.push({
+        name: preset.name,
+        format,
+        contentType: CONTENT_TYPES[format],
+        width: upright.width,
+        height: upright.height,
+        bytes: enc.value,
+      });
+    }
+  }
+
+  t = performance.now();
+  const tiny = fitInside(smallest.width, smallest.height, PLACEHOLDER_MAX, PLACEHOLDER_MAX);
+  let placeholderSrc = smallest;
+  if (tiny.width !== smallest.width || tiny.height !== smallest.height) {
+    const r = await codecs.resize(smallest, tiny.width, tiny.height, alpha);
+    if (!r.ok) return r;
+    placeholderSrc = r.value;
+  }
+  resizeMs += performance.now() - t;
+  const placeholderImg = applyOrientation(placeholderSrc, orientation);
+  const placeholder = toBase64(
+    rgbaToThumbHash(placeholderImg.width, placeholderImg.height, placeholderImg.data),
+  );
+
+  return {
+    ok: true,
+    value: {
+      probe,
+      width: uprightW,
+      height: uprightH,
+      original: {
+        name: "original",
+        format: probe.format,
+        contentType: CONTENT_TYPES[probe.format],
+        width: uprightW,
+        height: uprightH,
+        bytes: stripped.value,
+      },
+      variants,
+      placeholder,
+      dominantColor: dominantColor(placeholderImg),
+      timings: { decodeMs, resizeMs, encodeMs, totalMs: performance.now() - started },
+    },
+  };
+}
