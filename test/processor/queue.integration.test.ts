@@ -1,0 +1,224 @@
+import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { newImageId } from "../../src/domain/ids";
+import type { RgbaImage } from "../../src/pipeline/codecs";
+import { createWorkerdCodecs } from "../../src/pipeline/codecs-workerd";
+import type { ImageEvent } from "../../src/pipeline/messages";
+import { ImageRepository } from "../../src/storage/image-repository";
+import { ObjectStore } from "../../src/storage/object-store";
+import processor from "../../workers/processor";
+
+const codecs = createWorkerdCodecs();
+const repo = new ImageRepository(env.DB);
+const store = new ObjectStore(env.BUCKET);
+
+function gradient(width: number, height: number, alpha = false): RgbaImage {
+  const data = new Uint8Array(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      data[i] = (x * 255) / width;
+      data[i + 1] = (y * 255) / height;
+      data[i + 2] = 128;
+      data[i + 3] = alpha ? (x < width / 2 ? 0 : 255) : 255;
+    }
+  }
+  return { width, height, data };
+}
+
+async function encoded(image: RgbaImage, format: "jpeg" | "png"): Promise<Uint8Array> {
+  const result = await codecs.encode(image, format, { quality: 90 });
+  if (!result.ok) throw new Error(result.error.detail);
+  return result.value;
+}
+
+/** Puts an image in the `uploaded` state with these bytes, as the edge's PUT does. */
+async function uploaded(bytes: Uint8Array, owner = "alice"): Promise<string> {
+  const id = newImageId();
+  const now = Date.now();
+  await repo.create({ id, ownerId: owner, createdAt: now, updatedAt: now });
+  await repo.claimUpload(id, now);
+  const body = new Blob([bytes]).stream();
+  const stream = new FixedLengthStream(bytes.byteLength);
+  void body.pipeTo(stream.writable);
+  await store.putUpload(id, stream.readable, "application/octet-stream");
+  await repo.markUploaded(id, bytes.byteLength, now);
+  return id;
+}
+
+function event(imageId: string, revision = 1): ImageEvent {
+  return { type: "ImageUploaded", v: 1, imageId, revision, uploadedAt: Date.now() };
+}
+
+async function deliver(queue: string, bodies: unknown[]) {
+  const batch = createMessageBatch(
+    queue,
+    bodies.map((body, i) => ({
+      id: `m${i}-${crypto.randomUUID()}`,
+      timestamp: new Date(),
+      attempts: 1,
+      body,
+    })),
+  );
+  const ctx = createExecutionContext();
+  await processor.queue(batch, env, ctx);
+  return getQueueResult(batch, ctx);
+}
+
+async function objectKeys(id: string): Promise<string[]> {
+  const listed = await env.BUCKET.list({ prefix: `variants/${id}/` });
+  return listed.objects.map((o) => o.key).sort();
+}
+
+describe("processor queue consumer", () => {
+  it("turns an uploaded JPEG into ready variants in R2 and D1", async () => {
+    const id = await uploaded(await encoded(gradient(1600, 1200), "jpeg"));
+    const result = await deliver("image-events", [event(id)]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(result.retryMessages).toHaveLength(0);
+
+    const found = await repo.getWithVariants(id);
+    expect(found?.image).toMatchObject({
+      status: "ready",
+      width: 1600,
+      height: 1200,
+      format: "jpeg",
+    });
+    expect(found?.image.placeholder).toBeTruthy();
+    expect(found?.image.dominantColor).toMatch(/^#[0-9a-f]{6}$/);
+    const timings = JSON.parse(found?.image.timings ?? "{}") as Record<string, number>;
+    expect(timings.totalMs).toBeGreaterThan(0);
+    const dims = Object.fromEntries(
+      (found?.variants ?? []).map((v) => [`${v.name}.${v.format}`, [v.width, v.height]]),
+    );
+    expect(dims["thumb.webp"]).toEqual([256, 192]);
+    expect(dims["medium.jpeg"]).toEqual([1024, 768]);
+    // Never upscaled: `large` (2048 box) stays at the source size.
+    expect(dims["large.webp"]).toEqual([1600, 1200]);
+    expect(dims["original.jpeg"]).toEqual([1600, 1200]);
+    const keys = await objectKeys(id);
+    expect(keys).toHaveLength(found?.variants.length ?? -1);
+    for (const v of found?.variants ?? []) {
+      const obj = await store.getVariant(id, 1, v.name, v.format);
+      expect(obj?.size).toBe(v.bytes);
+    }
+  });
+
+  it("keeps alpha for a PNG source: PNG and WebP variants, no JPEG", async () => {
+    const id = await uploaded(await encoded(gradient(600, 400, true), "png"));
+    await deliver("image-events", [event(id)]);
+    const found = await repo.getWithVariants(id);
+    expect(found?.image.status).toBe("ready");
+    const formats = new Set(found?.variants.filter((v) => v.name === "thumb").map((v) => v.format));
+    expect(formats.has("jpeg")).toBe(false);
+    expect(formats.has("png")).toBe(true);
+    expect(formats.has("webp")).toBe(true);
+  });
+
+  it("is idempotent: the same message twice leaves one set of objects and rows", async () => {
+    const id = await uploaded(await encoded(gradient(800, 600), "jpeg"));
+    await deliver("image-events", [event(id)]);
+    const keysOnce = await objectKeys(id);
+    const rowsOnce = (await repo.getWithVariants(id))?.variants.length;
+    const again = await deliver("image-events", [event(id), event(id)]);
+    expect(again.explicitAcks).toHaveLength(2);
+    expect(await objectKeys(id)).toEqual(keysOnce);
+    expect((await repo.getWithVariants(id))?.variants.length).toBe(rowsOnce);
+  });
+
+  it("fails a non-image permanently with unsupported_format and does not retry", async () => {
+    const id = await uploaded(
+      new TextEncoder().encode("<svg xmlns='http://www.w3.org/2000/svg'/>"),
+    );
+    const result = await deliver("image-events", [event(id)]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(result.retryMessages).toHaveLength(0);
+    const image = await repo.get(id);
+    expect(image).toMatchObject({ status: "failed", failureCode: "unsupported_format" });
+    expect(await objectKeys(id)).toEqual([]);
+  });
+
+  it("fails a truncated JPEG without getting stuck, then still processes the next image", async () => {
+    const good = await encoded(gradient(640, 480), "jpeg");
+    const broken = await uploaded(good.slice(0, 600));
+    const next = await uploaded(good);
+    await deliver("image-events", [event(broken), event(next)]);
+    expect((await repo.get(broken))?.status).toBe("failed");
+    expect((await repo.get(next))?.status).toBe("ready");
+  });
+
+  it("drops malformed events instead of retrying them forever", async () => {
+    const result = await deliver("image-events", [{ type: "Nope" }, "garbage"]);
+    expect(result.explicitAcks).toHaveLength(2);
+    expect(result.retryMessages).toHaveLength(0);
+  });
+
+  it("retries a transient storage failure instead of failing the image", async () => {
+    const id = await uploaded(await encoded(gradient(320, 240), "jpeg"));
+    const failingBucket = new Proxy(env.BUCKET, {
+      get(target, prop) {
+        if (prop === "get") return () => Promise.reject(new Error("R2 unavailable"));
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const batch = createMessageBatch("image-events", [
+      { id: "t1", timestamp: new Date(), attempts: 3, body: event(id) },
+    ]);
+    const ctx = createExecutionContext();
+    await processor.queue(batch, { ...env, BUCKET: failingBucket }, ctx);
+    const result = await getQueueResult(batch, ctx);
+    // The delay (20 s on attempt 3) is unit-tested; getQueueResult reports only the id here.
+    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["t1"]);
+    expect(result.explicitAcks).toHaveLength(0);
+    // Still claimable: the retry goes through once storage is back.
+    await deliver("image-events", [event(id)]);
+    expect((await repo.get(id))?.status).toBe("ready");
+  });
+
+  it("marks the image failed when its event reaches the dead-letter queue", async () => {
+    const id = await uploaded(await encoded(gradient(320, 240), "jpeg"));
+    const result = await deliver("image-events-dlq", [event(id)]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(await repo.get(id)).toMatchObject({
+      status: "failed",
+      failureCode: "processing_failed",
+    });
+  });
+
+  it("ignores an event for an image deleted meanwhile, leaving no objects", async () => {
+    const id = await uploaded(await encoded(gradient(320, 240), "jpeg"));
+    await repo.markDeleted(id, Date.now());
+    await store.deleteImage(id);
+    await repo.purge(id);
+    const result = await deliver("image-events", [event(id)]);
+    expect(result.explicitAcks).toHaveLength(1);
+    expect(await objectKeys(id)).toEqual([]);
+  });
+
+  it("reprocesses under a new revision and removes the old revision's objects", async () => {
+    const id = await uploaded(await encoded(gradient(320, 240), "jpeg"));
+    await deliver("image-events", [event(id)]);
+    const next = await repo.startReprocess(id, 1, Date.now());
+    expect(next?.revision).toBe(2);
+    await deliver("image-events", [event(id, 2)]);
+    const keys = await objectKeys(id);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.every((k) => k.startsWith(`variants/${id}/2/`))).toBe(true);
+    // A stale redelivery of revision 1 changes nothing.
+    await deliver("image-events", [event(id, 1)]);
+    expect(await objectKeys(id)).toEqual(keys);
+    expect((await repo.get(id))?.status).toBe("ready");
+  });
+
+  it("purges an image on ImageDeleted", async () => {
+    const id = await uploaded(await encoded(gradient(320, 240), "jpeg"));
+    await deliver("image-events", [event(id)]);
+    await repo.markDeleted(id, Date.now());
+    await deliver("image-events", [{ type: "ImageDeleted", v: 1, imageId: id }]);
+    expect(await objectKeys(id)).toEqual([]);
+    expect(await repo.exists(id)).toBe(false);
+    expect(await store.getUpload(id)).toBeNull();
+  });
+});
