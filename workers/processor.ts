@@ -25,7 +25,7 @@ function transformOptions(env: Env): TransformOptions {
 }
 
 export default {
-  async queue(batch, env) {
+  async queue(batch, env, _ctx) {
     const options = transformOptions(env);
     const deps: ProcessorDeps = {
       images: new ImageRepository(env.DB),

@@ -170,7 +170,7 @@ describe("processor queue consumer", () => {
     await processor.queue(batch, { ...env, BUCKET: failingBucket }, ctx);
     const result = await getQueueResult(batch, ctx);
     // The delay (20 s on attempt 3) is unit-tested; getQueueResult reports only the id here.
-    expect(result.retryMessages.map((m) => m.msgId)).toEqual(["t1"]);
+    expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(["t1"]);
     expect(result.explicitAcks).toHaveLength(0);
     // Still claimable: the retry goes through once storage is back.
     await deliver("image-events", [event(id)]);

@@ -1,0 +1,174 @@
+// Runs both Workers together (`wrangler dev` with both configs, local D1/R2/Queues) and
+// drives the whole path over HTTP: create -> PUT -> queue -> processor -> ready -> view -> bytes.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { SignJWT } from "jose";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const root = join(import.meta.dirname, "..", "..");
+const wrangler = join(root, "node_modules", ".bin", "wrangler");
+const JWT_SECRET = "e2e-secret-0123456789abcdef0123456789abcdef";
+const SECRETS = [`JWT_SECRET:${JWT_SECRET}`, "URL_SIGNING_KEYS:k1:e2e-signing-key"];
+const quiet = {
+  ...process.env,
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_SEND_METRICS: "false",
+  CI: "true",
+};
+
+let server: ChildProcess | undefined;
+let base = "";
+let stateDir = "";
+let output = "";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === "object" && address ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+async function waitForHealth(deadline: number): Promise<void> {
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`server did not become healthy:\n${output.slice(-3000)}`);
+}
+
+function token(sub: string): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(sub)
+    .setIssuer("image-host")
+    .setAudience("image-host-api")
+    .setExpirationTime("10m")
+    .sign(new TextEncoder().encode(JWT_SECRET));
+}
+
+async function api(user: string | null, path: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  if (user) headers.set("Authorization", `Bearer ${await token(user)}`);
+  return fetch(`${base}${path}`, { ...init, headers, redirect: "manual" });
+}
+
+beforeAll(async () => {
+  stateDir = mkdtempSync(join(tmpdir(), "image-host-e2e-"));
+  const migrate = spawnSync(
+    wrangler,
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir],
+    { cwd: root, env: quiet, encoding: "utf8" },
+  );
+  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const args = ["dev", "-c", "wrangler.toml", "-c", "workers/processor.wrangler.toml"];
+  args.push("--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir);
+  args.push("--show-interactive-dev-session=false");
+  for (const secret of SECRETS) args.push("--var", secret);
+  server = spawn(wrangler, args, { cwd: root, env: quiet, detached: true });
+  server.stdout?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  server.stderr?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  await waitForHealth(Date.now() + 90_000);
+});
+
+afterAll(() => {
+  if (server?.pid) {
+    try {
+      process.kill(-server.pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+});
+
+describe("end to end, both Workers", () => {
+  it("create -> PUT -> ready -> view -> image bytes", async () => {
+    const photo = await sharp({
+      create: { width: 2400, height: 1600, channels: 3, background: "#3a7bd5" },
+    })
+      .composite([
+        {
+          input: await sharp({
+            create: { width: 800, height: 400, channels: 3, background: "#e94e1b" },
+          })
+            .png()
+            .toBuffer(),
+          left: 0,
+          top: 0,
+        },
+      ])
+      .jpeg({ quality: 90 })
+      .toBuffer();
+
+    const created = await api("alice", "/v1/images", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ title: "e2e", visibility: "private" }),
+    });
+    expect(created.status).toBe(201);
+    const { id, upload } = (await created.json()) as { id: string; upload: { url: string } };
+
+    const put = await fetch(upload.url.replace(/^https?:\/\/[^/]+/, base), {
+      method: "PUT",
+      body: photo,
+    });
+    expect(put.status).toBe(200);
+
+    let status = "";
+    let body: { status: string; width: number; height: number; variants: { name: string }[] } = {
+      status: "",
+      width: 0,
+      height: 0,
+      variants: [],
+    };
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const res = await api("alice", `/v1/images/${id}`);
+      body = (await res.json()) as typeof body;
+      status = body.status;
+      if (status === "ready" || status === "failed") break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(status, output.slice(-2000)).toBe("ready");
+    expect(body.width).toBe(2400);
+    expect(new Set(body.variants.map((v) => v.name))).toEqual(
+      new Set(["thumb", "medium", "large", "original"]),
+    );
+
+    const view = await api("alice", `/v1/images/${id}:view?variant=thumb`);
+    expect(view.status).toBe(302);
+    const location = view.headers.get("Location") ?? "";
+    const image = await fetch(location.replace(/^https?:\/\/[^/]+/, base), {
+      headers: { Accept: "image/webp,*/*" },
+    });
+    expect(image.status).toBe(200);
+    expect(image.headers.get("Content-Type")).toBe("image/webp");
+    const meta = await sharp(Buffer.from(await image.arrayBuffer())).metadata();
+    expect(meta.format).toBe("webp");
+    expect([meta.width, meta.height]).toEqual([256, 171]);
+
+    // The private image stays invisible to others and to anonymous callers.
+    expect((await api("bob", `/v1/images/${id}:view?variant=thumb`)).status).toBe(404);
+    expect((await api(null, `/v1/images/${id}:view?variant=thumb`)).status).toBe(404);
+
+    expect((await api("alice", `/v1/images/${id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await fetch(location.replace(/^https?:\/\/[^/]+/, base))).status).toBe(404);
+  });
+});
