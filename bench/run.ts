@@ -1,0 +1,176 @@
+/**
+ * `npm run bench`: the processor's transformImage (WASM codecs, Node loader) against sharp
+ * (native libvips) on the same inputs, producing the same outputs (sizes, formats, quality),
+ * in one run. Inputs are mosaics of real photos (see bench/photos.ts), cached in bench/out.
+ */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import sharp from "sharp";
+import { DEFAULT_TRANSFORM_OPTIONS } from "../src/pipeline/presets";
+import { transformImage } from "../src/pipeline/transform";
+import type { OutputFormat, TransformOptions } from "../src/pipeline/types";
+import { createNodeCodecs } from "./node-codecs";
+import { ensureInputs } from "./photos";
+
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 3);
+const MIB = 2 ** 20;
+
+/** The budgeted set (DESIGN.md): WebP + JPEG for every preset, no AVIF. */
+const BUDGET_SET: TransformOptions = { ...DEFAULT_TRANSFORM_OPTIONS, avifPresets: [] };
+
+interface Output {
+  name: string;
+  format: OutputFormat;
+  width: number;
+  height: number;
+  bytes: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+}
+
+/** sharp producing exactly the outputs transformImage produced (same sizes and settings). */
+async function runSharp(
+  input: Buffer,
+  outputs: readonly Output[],
+  opts: TransformOptions,
+  parallel: boolean,
+): Promise<Output[]> {
+  const one = async (o: Output): Promise<Output> => {
+    let p = sharp(input).rotate().resize(o.width, o.height, { kernel: "lanczos3", fit: "fill" });
+    if (o.format === "jpeg") p = p.jpeg({ quality: opts.quality.jpeg, mozjpeg: true });
+    else if (o.format === "webp") p = p.webp({ quality: opts.quality.webp, effort: 4 });
+    else if (o.format === "avif") p = p.avif({ quality: opts.quality.avif, effort: 4 });
+    else p = p.png();
+    const buf = await p.toBuffer();
+    return { ...o, bytes: buf.length };
+  };
+  if (parallel) return Promise.all(outputs.map(one));
+  const res: Output[] = [];
+  for (const o of outputs) res.push(await one(o));
+  return res;
+}
+
+async function timeSharp(
+  input: Buffer,
+  outputs: readonly Output[],
+  opts: TransformOptions,
+  threads: number,
+): Promise<{ ms: number; outputs: Output[] }> {
+  sharp.concurrency(threads);
+  const times: number[] = [];
+  let last: Output[] = [];
+  for (let i = 0; i < ITERATIONS; i++) {
+    const t = performance.now();
+    last = await runSharp(input, outputs, opts, threads !== 1);
+    times.push(performance.now() - t);
+  }
+  return { ms: median(times), outputs: last };
+}
+
+async function main(): Promise<void> {
+  const defaultThreads = sharp.concurrency();
+  const inputs = await ensureInputs();
+  const codecs = await createNodeCodecs();
+  const rows: Record<string, unknown>[] = [];
+  const sets: [string, TransformOptions][] = [
+    ["webp+jpeg", BUDGET_SET],
+    ["default(+avif thumb,medium)", DEFAULT_TRANSFORM_OPTIONS],
+  ];
+  console.log(`input photos: ${inputs.source}`);
+  console.log(
+    `sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}; default concurrency ${defaultThreads}; iterations ${ITERATIONS}\n`,
+  );
+  for (const { label, path } of inputs.files) {
+    const input = await readFile(path);
+    const meta = await sharp(input).metadata();
+    for (const [setName, opts] of sets) {
+      const options = { ...opts, maxPixels: Number.MAX_SAFE_INTEGER };
+      const wasmTimes: number[] = [];
+      let peak = 0;
+      let outputs: Output[] = [];
+      let timings = { decodeMs: 0, resizeMs: 0, encodeMs: 0 };
+      for (let i = 0; i < ITERATIONS; i++) {
+        codecs.memory.reset();
+        const t = performance.now();
+        const r = await transformImage(new Uint8Array(input), options, codecs);
+        wasmTimes.push(performance.now() - t);
+        if (!r.ok) throw new Error(`${label}: ${r.error.code} ${r.error.detail}`);
+        peak = Math.max(peak, codecs.memory.peakBytes);
+        timings = r.value.timings;
+        outputs = r.value.variants.map((v) => ({
+          name: v.name,
+          format: v.format as OutputFormat,
+          width: v.width,
+          height: v.height,
+          bytes: v.bytes.length,
+        }));
+      }
+      const wasmMs = median(wasmTimes);
+      const s1 = await timeSharp(input, outputs, opts, 1);
+      const sN = await timeSharp(input, outputs, opts, defaultThreads);
+      console.log(
+        `== ${label} (${meta.width}x${meta.height}, ${(input.length / MIB).toFixed(1)} MiB) set=${setName}`,
+      );
+      console.log(
+        `   wasm ${wasmMs.toFixed(0)} ms (decode ${timings.decodeMs.toFixed(0)}, resize ${timings.resizeMs.toFixed(0)}, encode ${timings.encodeMs.toFixed(0)})` +
+          ` | sharp 1 thread ${s1.ms.toFixed(0)} ms -> ratio ${(wasmMs / s1.ms).toFixed(2)}x` +
+          ` | sharp ${defaultThreads} threads ${sN.ms.toFixed(0)} ms -> ratio ${(wasmMs / sN.ms).toFixed(2)}x` +
+          ` | peak WASM ${(peak / MIB).toFixed(1)} MiB`,
+      );
+      console.log("   output              wasm bytes   sharp bytes   ratio");
+      for (const [i, o] of outputs.entries()) {
+        const sb = s1.outputs[i]?.bytes ?? Number.NaN;
+        console.log(
+          `   ${`${o.name} ${o.format} ${o.width}x${o.height}`.padEnd(20)}${String(o.bytes).padStart(10)}${String(sb).padStart(14)}${(o.bytes / sb).toFixed(3).padStart(8)}`,
+        );
+      }
+      rows.push({
+        input: label,
+        set: setName,
+        width: meta.width,
+        height: meta.height,
+        wasmMs: Math.round(wasmMs),
+        sharp1Ms: Math.round(s1.ms),
+        sharpDefaultMs: Math.round(sN.ms),
+        sharpDefaultThreads: defaultThreads,
+        ratioVsSharp1: Number((wasmMs / s1.ms).toFixed(2)),
+        ratioVsSharpDefault: Number((wasmMs / sN.ms).toFixed(2)),
+        peakWasmMiB: Number((peak / MIB).toFixed(1)),
+        outputs: outputs.map((o, i) => ({
+          ...o,
+          sharpBytes: s1.outputs[i]?.bytes,
+          ratio: Number((o.bytes / (s1.outputs[i]?.bytes ?? Number.NaN)).toFixed(3)),
+        })),
+      });
+    }
+  }
+  sharp.concurrency(defaultThreads);
+
+  // Where is the limit? Decode is the peak step, so sweep decode-only peak over sizes.
+  const sweep: { megapixels: number; peakWasmMiB: number }[] = [];
+  const photo = inputs.files[0]?.path;
+  if (photo && existsSync(photo)) {
+    for (const mp of [12, 16, 20, 22, 24]) {
+      const w = Math.round(Math.sqrt((mp * 1e6 * 4) / 3));
+      const h = Math.round((w * 3) / 4);
+      const jpg = await sharp(photo).resize(w, h, { fit: "fill" }).jpeg({ quality: 90 }).toBuffer();
+      codecs.memory.reset();
+      const d = await codecs.decode(new Uint8Array(jpg), "jpeg");
+      sweep.push({
+        megapixels: mp,
+        peakWasmMiB: d.ok ? Number((codecs.memory.peakBytes / MIB).toFixed(1)) : -1,
+      });
+    }
+    console.log("\ndecode-only peak WASM memory by size:");
+    for (const s of sweep) console.log(`   ${s.megapixels} MP: ${s.peakWasmMiB} MiB`);
+  }
+  console.log(
+    "\nratio = wasm time / sharp time; the budget ratio uses sharp with concurrency(1) (the processor is single-threaded); bytes ratio = wasm / sharp(1 thread) bytes",
+  );
+  console.log(JSON.stringify({ bench: "transform", iterations: ITERATIONS, rows, sweep }));
+}
+
+await main();
