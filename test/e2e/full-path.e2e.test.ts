@@ -1,18 +1,20 @@
 // Runs both Workers together (`wrangler dev` with both configs, local D1/R2/Queues) and
 // drives the whole path over HTTP: create -> PUT -> queue -> processor -> ready -> view -> bytes.
+// Tokens are verified the production way: RS256/ES256 against a JWKS endpoint, served here by
+// a local HTTP stand-in for the identity provider.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SignJWT } from "jose";
+import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const root = join(import.meta.dirname, "..", "..");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
-const JWT_SECRET = "e2e-secret-0123456789abcdef0123456789abcdef";
-const SECRETS = [`JWT_SECRET:${JWT_SECRET}`, "URL_SIGNING_KEYS:k1:e2e-signing-key"];
+const SECRETS = ["URL_SIGNING_KEYS:k1:e2e-signing-key"];
 const quiet = {
   ...process.env,
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
@@ -24,6 +26,31 @@ let server: ChildProcess | undefined;
 let base = "";
 let stateDir = "";
 let output = "";
+let jwks: Server | undefined;
+const signers: { alg: "RS256" | "ES256"; kid: string; key: CryptoKey }[] = [];
+
+/** Serves a JWKS document the way an identity provider does (GET, JSON, cacheable). */
+async function startJwks(): Promise<string> {
+  const keys = [];
+  for (const alg of ["RS256", "ES256"] as const) {
+    const pair = await generateKeyPair(alg);
+    const kid = `${alg.toLowerCase()}-1`;
+    signers.push({ alg, kid, key: pair.privateKey });
+    keys.push({ ...(await exportJWK(pair.publicKey)), kid, alg, use: "sig" });
+  }
+  const body = JSON.stringify({ keys });
+  jwks = createHttpServer((req, res) => {
+    if (req.method === "GET" && req.url === "/.well-known/jwks.json") {
+      res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "max-age=300" });
+      res.end(body);
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => jwks?.listen(port, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${port}/.well-known/jwks.json`;
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -47,14 +74,15 @@ async function waitForHealth(deadline: number): Promise<void> {
   throw new Error(`server did not become healthy:\n${output.slice(-3000)}`);
 }
 
-function token(sub: string): Promise<string> {
+async function token(sub: string, signer = signers[0]): Promise<string> {
+  if (!signer) throw new Error("JWKS stand-in not started");
   return new SignJWT({})
-    .setProtectedHeader({ alg: "HS256" })
+    .setProtectedHeader({ alg: signer.alg, kid: signer.kid })
     .setSubject(sub)
     .setIssuer("image-host")
     .setAudience("image-host-api")
     .setExpirationTime("10m")
-    .sign(new TextEncoder().encode(JWT_SECRET));
+    .sign(signer.key);
 }
 
 async function api(user: string | null, path: string, init: RequestInit = {}): Promise<Response> {
@@ -64,6 +92,7 @@ async function api(user: string | null, path: string, init: RequestInit = {}): P
 }
 
 beforeAll(async () => {
+  const jwksUrl = await startJwks();
   stateDir = mkdtempSync(join(tmpdir(), "image-host-e2e-"));
   const migrate = spawnSync(
     wrangler,
@@ -77,6 +106,7 @@ beforeAll(async () => {
   args.push("--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir);
   args.push("--show-interactive-dev-session=false");
   for (const secret of SECRETS) args.push("--var", secret);
+  args.push("--var", `JWT_JWKS_URL:${jwksUrl}`);
   server = spawn(wrangler, args, { cwd: root, env: quiet, detached: true });
   server.stdout?.on("data", (d: Buffer) => {
     output += d.toString();
@@ -95,10 +125,32 @@ afterAll(() => {
       // already gone
     }
   }
+  jwks?.close();
   if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
 describe("end to end, both Workers", () => {
+  it("verifies RS256 and ES256 tokens against the JWKS endpoint", async () => {
+    for (const signer of signers) {
+      const res = await fetch(`${base}/v1/images`, {
+        headers: { Authorization: `Bearer ${await token("carol", signer)}` },
+      });
+      expect(res.status, signer.alg).toBe(200);
+    }
+    const stranger = await generateKeyPair("ES256");
+    const forged = await new SignJWT({})
+      .setProtectedHeader({ alg: "ES256", kid: "es256-1" })
+      .setSubject("carol")
+      .setIssuer("image-host")
+      .setAudience("image-host-api")
+      .setExpirationTime("10m")
+      .sign(stranger.privateKey);
+    const rejected = await fetch(`${base}/v1/images`, {
+      headers: { Authorization: `Bearer ${forged}` },
+    });
+    expect(rejected.status).toBe(401);
+  });
+
   it("create -> PUT -> ready -> view -> image bytes", async () => {
     const photo = await sharp({
       create: { width: 2400, height: 1600, channels: 3, background: "#3a7bd5" },
