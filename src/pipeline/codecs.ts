@@ -21,6 +21,7 @@ import {
 import { decodeGifFirstFrame } from "./gif-decode";
 import { resampleLanczos3 } from "./resample";
 import type { ImageFormat, OutputFormat, Result, TransformError } from "./types";
+import { firstWebpFrame } from "./webp-frame";
 
 export type { RgbaImage } from "./codec-glue";
 export { WasmMemoryMeter } from "./codec-glue";
@@ -245,7 +246,7 @@ export function createCodecs(modules: CodecModules): Codecs {
           break;
         case "webp":
           img = await withEmscripten(webpDec, modules.webpDecoder, meter, (m) => {
-            const r = m.decode(bytes);
+            const r = m.decode(firstWebpFrame(bytes) ?? bytes);
             return r ? toRgba(r) : null;
           });
           break;
