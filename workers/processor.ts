@@ -5,7 +5,12 @@ import { ImageEvent } from "../src/pipeline/messages";
 import { DEFAULT_TRANSFORM_OPTIONS } from "../src/pipeline/presets";
 import { transformImage } from "../src/pipeline/transform";
 import type { TransformOptions } from "../src/pipeline/types";
-import { handleDeadLetter, handleEvent, type ProcessorDeps } from "../src/processor/handle-events";
+import {
+  handleDeadLetter,
+  handleEvent,
+  type ProcessorDeps,
+  type TransformStage,
+} from "../src/processor/handle-events";
 import { ImageRepository } from "../src/storage/image-repository";
 import { ObjectStore } from "../src/storage/object-store";
 
@@ -15,22 +20,31 @@ function log(entry: Record<string, unknown>): void {
   console.log(JSON.stringify({ worker: "processor", ...entry }));
 }
 
-function transformOptions(env: Env): TransformOptions {
+/** Options per stage: `primary` makes everything `ready` needs, `slow` only the AVIF set. */
+function stageOptions(env: Env): Record<TransformStage, TransformOptions> {
   const config = loadPipelineConfig(env);
-  return {
+  const base: TransformOptions = {
     ...DEFAULT_TRANSFORM_OPTIONS,
     maxPixels: config.maxPixels > 0 ? config.maxPixels : DEFAULT_TRANSFORM_OPTIONS.maxPixels,
     metadata: config.metadata,
+  };
+  const avif = base.avifPresets;
+  return {
+    primary: { ...base, avifPresets: [] },
+    slow: { ...base, presets: base.presets.filter((p) => avif.includes(p.name)), formats: [] },
   };
 }
 
 export default {
   async queue(batch, env, _ctx) {
-    const options = transformOptions(env);
+    const options = stageOptions(env);
     const deps: ProcessorDeps = {
       images: new ImageRepository(env.DB),
       store: new ObjectStore(env.BUCKET),
-      transform: (bytes) => transformImage(bytes, options, codecs),
+      transform: (bytes, stage) => transformImage(bytes, options[stage], codecs),
+      enqueue: async (event) => {
+        await env.EVENTS.send(event, { contentType: "json" });
+      },
       now: Date.now,
       log,
     };
@@ -52,7 +66,12 @@ export default {
         message.ack();
       } catch (err) {
         const delaySeconds = retryDelaySeconds(message.attempts);
-        log({ level: "warn", msg: "transient failure, retrying", delaySeconds, err: String(err) });
+        log({
+          level: "warn",
+          msg: "transient failure, retrying",
+          delaySeconds,
+          err: err instanceof Error ? (err.stack ?? err.message) : String(err),
+        });
         message.retry({ delaySeconds });
       }
     }

@@ -1,22 +1,86 @@
-import type { ImageDeleted, ImageEvent, ImageUploaded } from "../pipeline/messages";
-import type { Result, TransformError, TransformOutput } from "../pipeline/types";
+import type {
+  ImageDeleted,
+  ImageEvent,
+  ImageUploaded,
+  SlowVariantsRequested,
+} from "../pipeline/messages";
+import type { EncodedVariant, Result, TransformError, TransformOutput } from "../pipeline/types";
 import type { ImageRepository } from "../storage/image-repository";
 import type { ObjectStore } from "../storage/object-store";
 
-/** Runs the WASM transform on one upload. */
-export type TransformFn = (bytes: Uint8Array) => Promise<Result<TransformOutput, TransformError>>;
+/**
+ * Which outputs a transform run makes: `primary` is everything needed for `ready` (original,
+ * WebP, JPEG/PNG); `slow` is what may follow later (AVIF), so uploads become viewable sooner.
+ */
+export type TransformStage = "primary" | "slow";
+
+/** Runs the WASM transform on one upload for one stage. */
+export type TransformFn = (
+  bytes: Uint8Array,
+  stage: TransformStage,
+) => Promise<Result<TransformOutput, TransformError>>;
 
 /** What the processor needs; built once per batch. */
 export interface ProcessorDeps {
   images: ImageRepository;
   store: ObjectStore;
   transform: TransformFn;
+  /** Queues follow-up work (the slow stage). */
+  enqueue: (event: ImageEvent) => Promise<void>;
   now: () => number;
   log: (entry: Record<string, unknown>) => void;
 }
 
 /** How one event ended; anything thrown instead is transient and retried. */
-export type Outcome = "ready" | "failed" | "duplicate" | "stale" | "purged";
+export type Outcome = "ready" | "failed" | "duplicate" | "stale" | "purged" | "enriched";
+
+/** Stores renditions under their revision and returns the rows that describe them. */
+async function storeRenditions(
+  store: ObjectStore,
+  imageId: string,
+  revision: number,
+  renditions: readonly EncodedVariant[],
+) {
+  const stored = [];
+  // Sequential puts keep only one upload in flight; the bytes are already in memory.
+  for (const r of renditions) {
+    const etag = await store.putVariant(
+      imageId,
+      revision,
+      r.name,
+      r.format,
+      r.bytes,
+      r.contentType,
+    );
+    stored.push({
+      name: r.name,
+      format: r.format,
+      contentType: r.contentType,
+      width: r.width,
+      height: r.height,
+      bytes: r.bytes.byteLength,
+      etag,
+    });
+  }
+  return stored;
+}
+
+/** Removes what a run that lost a race wrote: the image is gone or on another revision. */
+async function cleanUpAfterLostRace(
+  deps: ProcessorDeps,
+  imageId: string,
+  revision: number,
+): Promise<Outcome> {
+  const current = await deps.images.get(imageId);
+  if (current?.revision === revision && current.status === "ready") return "duplicate";
+  if (!current) {
+    await deps.store.deleteImage(imageId);
+    await deps.images.purge(imageId);
+  } else if (current.revision !== revision) {
+    await deps.store.deleteRevision(imageId, revision);
+  }
+  return "stale";
+}
 
 /** Processes an uploaded image into variants; idempotent under redelivery and concurrency. */
 export async function handleImageUploaded(
@@ -42,7 +106,7 @@ export async function handleImageUploaded(
     );
     return "failed";
   }
-  const result = await deps.transform(upload);
+  const result = await deps.transform(upload, "primary");
   if (!result.ok) {
     await images.markFailed(
       event.imageId,
@@ -55,28 +119,10 @@ export async function handleImageUploaded(
     return "failed";
   }
   const out = result.value;
-  const renditions = [out.original, ...out.variants];
-  const stored = [];
-  // Sequential puts keep only one upload in flight; the bytes are already in memory.
-  for (const r of renditions) {
-    const etag = await store.putVariant(
-      event.imageId,
-      event.revision,
-      r.name,
-      r.format,
-      r.bytes,
-      r.contentType,
-    );
-    stored.push({
-      name: r.name,
-      format: r.format,
-      contentType: r.contentType,
-      width: r.width,
-      height: r.height,
-      bytes: r.bytes.byteLength,
-      etag,
-    });
-  }
+  const stored = await storeRenditions(store, event.imageId, event.revision, [
+    out.original,
+    ...out.variants,
+  ]);
   const finishedAt = deps.now();
   const completed = await images.completeProcessing(
     event.imageId,
@@ -100,27 +146,49 @@ export async function handleImageUploaded(
     },
     finishedAt,
   );
-  if (completed) {
-    if (event.revision > 1) await store.deleteRevision(event.imageId, event.revision - 1);
-    deps.log({
-      msg: "image ready",
-      id: event.imageId,
-      revision: event.revision,
-      ms: finishedAt - startedAt,
-    });
-    return "ready";
+  if (!completed) return cleanUpAfterLostRace(deps, event.imageId, event.revision);
+  if (event.revision > 1) await store.deleteRevision(event.imageId, event.revision - 1);
+  await deps.enqueue({
+    type: "SlowVariantsRequested",
+    v: 1,
+    imageId: event.imageId,
+    revision: event.revision,
+  });
+  deps.log({
+    msg: "image ready",
+    id: event.imageId,
+    revision: event.revision,
+    ms: finishedAt - startedAt,
+  });
+  return "ready";
+}
+
+/** Adds the slow variants (AVIF) to a ready image; failures leave it ready without them. */
+export async function handleSlowVariants(
+  event: SlowVariantsRequested,
+  deps: ProcessorDeps,
+): Promise<Outcome> {
+  const found = await deps.images.getWithVariants(event.imageId);
+  const image = found?.image;
+  if (image?.revision !== event.revision || image.status !== "ready") return "stale";
+  // Redelivery after success: AVIF is the whole slow stage, so its presence means done.
+  if (found?.variants.some((v) => v.format === "avif")) return "duplicate";
+  const upload = await deps.store.readUpload(event.imageId);
+  if (!upload) return "stale";
+  const result = await deps.transform(upload, "slow");
+  if (!result.ok) {
+    deps.log({ msg: "slow variants failed", id: event.imageId, code: result.error.code });
+    return "failed";
   }
-  // Lost a race: a concurrent run already finished (same keys, nothing to undo), or the
-  // image was deleted or reprocessed meanwhile (our objects are orphans).
-  const current = await images.get(event.imageId);
-  if (current?.revision === event.revision && current.status === "ready") return "duplicate";
-  if (!current) {
-    await store.deleteImage(event.imageId);
-    await images.purge(event.imageId);
-  } else if (current.revision !== event.revision) {
-    await store.deleteRevision(event.imageId, event.revision);
-  }
-  return "stale";
+  const stored = await storeRenditions(
+    deps.store,
+    event.imageId,
+    event.revision,
+    result.value.variants,
+  );
+  const added = await deps.images.addVariants(event.imageId, event.revision, stored, deps.now());
+  if (!added) return cleanUpAfterLostRace(deps, event.imageId, event.revision);
+  return "enriched";
 }
 
 /** Finishes a deletion the edge could not complete inline. */
@@ -140,12 +208,18 @@ export function handleEvent(event: ImageEvent, deps: ProcessorDeps): Promise<Out
       return handleImageUploaded(event, deps);
     case "ImageDeleted":
       return handleImageDeleted(event, deps);
+    case "SlowVariantsRequested":
+      return handleSlowVariants(event, deps);
   }
 }
 
 /** Handles an event that exhausted its retries: the image ends `failed`, never stuck. */
 export async function handleDeadLetter(event: ImageEvent, deps: ProcessorDeps): Promise<Outcome> {
   if (event.type === "ImageDeleted") return handleImageDeleted(event, deps);
+  if (event.type === "SlowVariantsRequested") {
+    deps.log({ msg: "dead letter: image stays ready without slow variants", id: event.imageId });
+    return "stale";
+  }
   const marked = await deps.images.markFailed(
     event.imageId,
     event.revision,

@@ -40,7 +40,7 @@ const STALE_UPLOAD_MS = 10 * 60_000;
 export class ImageRepository {
   private readonly db: DrizzleD1Database;
 
-  constructor(d1: D1Database) {
+  constructor(private readonly d1: D1Database) {
     this.db = drizzle(d1);
   }
 
@@ -186,8 +186,11 @@ export class ImageRepository {
     now: number,
   ): Promise<boolean> {
     const rows = result.variants.map((v) => ({ ...v, imageId: id, revision, createdAt: now }));
-    const [, updated] = await this.db.batch([
+    const [, , updated] = await this.db.batch([
       this.db.insert(variants).values(rows).onConflictDoNothing(),
+      this.db
+        .delete(variants)
+        .where(and(eq(variants.imageId, id), lt(variants.revision, revision))),
       this.db
         .update(images)
         .set({
@@ -210,6 +213,42 @@ export class ImageRepository {
         .returning({ id: images.id }),
     ]);
     return updated.length === 1;
+  }
+
+  /** Adds renditions to a ready image; false (nothing written) if it moved to another revision. */
+  async addVariants(
+    id: string,
+    revision: number,
+    added: ProcessedImage["variants"],
+    now: number,
+  ): Promise<boolean> {
+    if (added.length === 0) return true;
+    // One statement per row, each guarded in SQL, so a concurrent reprocess or delete can
+    // never leave rows for a revision that is no longer current.
+    const insert = this.d1.prepare(
+      `insert into variants
+         (image_id, revision, name, format, content_type, width, height, bytes, etag, created_at)
+       select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+       where exists (select 1 from images where id = ?1 and revision = ?2 and status = 'ready')
+       on conflict do nothing`,
+    );
+    await this.d1.batch(
+      added.map((v) =>
+        insert.bind(
+          id,
+          revision,
+          v.name,
+          v.format,
+          v.contentType,
+          v.width,
+          v.height,
+          v.bytes,
+          v.etag,
+          now,
+        ),
+      ),
+    );
+    return (await this.get(id))?.revision === revision;
   }
 
   /** Ends processing of a revision with a failure code (no-op if superseded or deleted). */

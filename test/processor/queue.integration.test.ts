@@ -97,12 +97,35 @@ describe("processor queue consumer", () => {
     // Never upscaled: `large` (2048 box) stays at the source size.
     expect(dims["large.webp"]).toEqual([1600, 1200]);
     expect(dims["original.jpeg"]).toEqual([1600, 1200]);
+    // AVIF is the slow stage: not needed for `ready`.
+    expect(dims["thumb.avif"]).toBeUndefined();
     const keys = await objectKeys(id);
     expect(keys).toHaveLength(found?.variants.length ?? -1);
     for (const v of found?.variants ?? []) {
       const obj = await store.getVariant(id, 1, v.name, v.format);
       expect(obj?.size).toBe(v.bytes);
     }
+  });
+
+  it("adds AVIF thumb and medium in the slow stage, leaving the image ready", async () => {
+    const id = await uploaded(await encoded(gradient(1200, 900), "jpeg"));
+    await deliver("image-events", [event(id)]);
+    const slow = { type: "SlowVariantsRequested", v: 1, imageId: id, revision: 1 };
+    const result = await deliver("image-events", [slow, slow]);
+    expect(result.explicitAcks).toHaveLength(2);
+    const found = await repo.getWithVariants(id);
+    expect(found?.image.status).toBe("ready");
+    const avif = (found?.variants ?? []).filter((v) => v.format === "avif");
+    expect(avif.map((v) => [v.name, v.width, v.height]).sort()).toEqual([
+      ["medium", 1024, 768],
+      ["thumb", 256, 192],
+    ]);
+    const obj = await store.getVariant(id, 1, "thumb", "avif");
+    expect(obj?.size).toBe(avif.find((v) => v.name === "thumb")?.bytes);
+    // A slow request for a superseded revision writes nothing.
+    await repo.startReprocess(id, 1, Date.now());
+    const stale = await deliver("image-events", [{ ...slow, revision: 1 }]);
+    expect(stale.explicitAcks).toHaveLength(1);
   });
 
   it("keeps alpha for a PNG source: PNG and WebP variants, no JPEG", async () => {
