@@ -11,7 +11,7 @@ interface NodeWasm {
 const nodeWasm = WebAssembly as unknown as NodeWasm;
 
 const PATHS: Record<keyof CodecModules, string> = {
-  jpegDecoder: "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm",
+  jpegDecoder: "@cwasm/jpeg-turbo/jpeg-turbo.wasm",
   jpegEncoder: "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm",
   webpDecoder: "@jsquash/webp/codec/dec/webp_dec.wasm",
   webpEncoder: "@jsquash/webp/codec/enc/webp_enc_simd.wasm",

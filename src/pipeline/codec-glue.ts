@@ -1,5 +1,5 @@
 /**
- * Minimal instantiation glue for the emscripten (mozjpeg, libwebp, libavif) and wasm-bindgen
+ * Minimal instantiation glue for the emscripten (mozjpeg encoder, libwebp, libavif) and wasm-bindgen
  * (squoosh png) codecs.
  *
  * The packages' own wrappers cache one instance per module for the life of the isolate. We
@@ -35,11 +35,6 @@ interface EmscriptenOptions {
 
 /** A MODULARIZE=1 emscripten factory, typed for what we use. */
 export type EmscriptenFactory<M> = (options: EmscriptenOptions) => Promise<M>;
-
-/** mozjpeg_dec embind surface (flag: apply EXIF orientation; we never ask it to). */
-export interface EmJpegDecoderModule {
-  decode(data: Uint8Array, preserveOrientation: boolean): ImageDataLike | null;
-}
 
 /** webp_dec embind surface. */
 export interface EmWebpDecoderModule {

@@ -1,6 +1,6 @@
+import jpegDecoder from "@cwasm/jpeg-turbo/jpeg-turbo.wasm";
 import avifDecoder from "@jsquash/avif/codec/dec/avif_dec.wasm";
 import avifEncoder from "@jsquash/avif/codec/enc/avif_enc.wasm";
-import jpegDecoder from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
 import jpegEncoder from "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm";
 import png from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
 import webpDecoder from "@jsquash/webp/codec/dec/webp_dec.wasm";

@@ -1,6 +1,5 @@
 import avifDecFactory from "@jsquash/avif/codec/dec/avif_dec.js";
 import avifEncFactory from "@jsquash/avif/codec/enc/avif_enc.js";
-import jpegDecFactory from "@jsquash/jpeg/codec/dec/mozjpeg_dec.js";
 import jpegEncFactory from "@jsquash/jpeg/codec/enc/mozjpeg_enc.js";
 import webpDecFactory from "@jsquash/webp/codec/dec/webp_dec.js";
 import webpEncFactory from "@jsquash/webp/codec/enc/webp_enc_simd.js";
@@ -9,7 +8,6 @@ import {
   decodePngWithSquoosh,
   type EmAvifDecoderModule,
   type EmEncoderModule,
-  type EmJpegDecoderModule,
   type EmscriptenFactory,
   type EmWebpDecoderModule,
   encodePngWithSquoosh,
@@ -19,15 +17,18 @@ import {
   withEmscripten,
 } from "./codec-glue";
 import { decodeGifFirstFrame } from "./gif-decode";
+import { type DecodeHint, decodeJpegTurbo } from "./jpeg-turbo";
 import { resampleLanczos3 } from "./resample";
 import type { ImageFormat, OutputFormat, Result, TransformError } from "./types";
 import { firstWebpFrame } from "./webp-frame";
 
 export type { RgbaImage } from "./codec-glue";
 export { WasmMemoryMeter } from "./codec-glue";
+export type { DecodeHint } from "./jpeg-turbo";
 
 /** Compiled codec modules; each runtime supplies them its own way (static imports, fs). */
 export interface CodecModules {
+  /** libjpeg-turbo (TurboJPEG API, WASI build): DCT-domain scaling and CMYK. */
   jpegDecoder: WebAssembly.Module;
   jpegEncoder: WebAssembly.Module;
   webpDecoder: WebAssembly.Module;
@@ -45,8 +46,15 @@ export interface EncodeSettings {
 
 /** Runtime-neutral codec set: every call runs in a fresh WASM instance and never throws. */
 export interface Codecs {
-  /** Decodes the first frame of an image to 8-bit RGBA. */
-  decode(bytes: Uint8Array, format: ImageFormat): Promise<Result<RgbaImage, TransformError>>;
+  /**
+   * Decodes the first frame of an image to 8-bit RGBA. With a hint, a JPEG comes out at the
+   * smallest DCT scale covering it (see jpegScaledSize); other formats ignore it.
+   */
+  decode(
+    bytes: Uint8Array,
+    format: ImageFormat,
+    hint?: DecodeHint,
+  ): Promise<Result<RgbaImage, TransformError>>;
   /** Resamples RGBA to exactly width x height (Lanczos3; alpha-weighted when `alpha`). */
   resize(
     image: RgbaImage,
@@ -64,7 +72,6 @@ export interface Codecs {
   readonly memory: WasmMemoryMeter;
 }
 
-const jpegDec = jpegDecFactory as EmscriptenFactory<EmJpegDecoderModule>;
 const webpDec = webpDecFactory as EmscriptenFactory<EmWebpDecoderModule>;
 const avifDec = avifDecFactory as EmscriptenFactory<EmAvifDecoderModule>;
 
@@ -234,15 +241,13 @@ export function createCodecs(modules: CodecModules): Codecs {
   async function decode(
     bytes: Uint8Array,
     format: ImageFormat,
+    hint?: DecodeHint,
   ): Promise<Result<RgbaImage, TransformError>> {
     try {
       let img: RgbaImage | null;
       switch (format) {
         case "jpeg":
-          img = await withEmscripten(jpegDec, modules.jpegDecoder, meter, (m) => {
-            const r = m.decode(bytes, false);
-            return r ? toRgba(r) : null;
-          });
+          img = decodeJpegTurbo(modules.jpegDecoder, meter, bytes, hint);
           break;
         case "webp":
           img = await withEmscripten(webpDec, modules.webpDecoder, meter, (m) => {
@@ -278,6 +283,7 @@ export function createCodecs(modules: CodecModules): Codecs {
     } catch (e) {
       // A trap or abort (OOM included) kills only the per-call instance, already dropped here.
       // A decoder that reports an error (libjpeg's error_exit, png's Err) saw bad data.
+      // (JpegTurboError is libjpeg's error_exit: bad data, or libjpeg's own out-of-memory.)
       const trapped =
         e instanceof WebAssembly.RuntimeError || (e instanceof CodecError && e.trapped);
       const code = trapped ? "decode_failed" : "corrupt_image";

@@ -1,5 +1,6 @@
 import { rgbaToThumbHash } from "thumbhash";
-import type { Codecs, RgbaImage } from "./codecs";
+import type { Codecs, DecodeHint, RgbaImage } from "./codecs";
+import { jpegScaledSize } from "./jpeg-turbo";
 import { applyOrientation, swapsAxes } from "./orient";
 import { probeHeader } from "./probe";
 import { stripMetadata } from "./strip";
@@ -96,6 +97,29 @@ export function dominantColor(img: RgbaImage): string {
   return `#${hex(sums[best * 3] ?? 0)}${hex(sums[best * 3 + 1] ?? 0)}${hex(sums[best * 3 + 2] ?? 0)}`;
 }
 
+/**
+ * The largest variant (or the placeholder, with no presets) in stored orientation: a JPEG is
+ * decoded at the smallest DCT scale that still covers it, so every output is resampled from at
+ * least as many pixels as it has, exactly as libvips' shrink-on-load does.
+ */
+function decodeHint(
+  presets: readonly VariantPreset[],
+  uprightW: number,
+  uprightH: number,
+  swap: boolean,
+): DecodeHint {
+  let w = 1;
+  let h = 1;
+  const boxes =
+    presets.length > 0 ? presets : [{ maxWidth: PLACEHOLDER_MAX, maxHeight: PLACEHOLDER_MAX }];
+  for (const p of boxes) {
+    const fit = fitInside(uprightW, uprightH, p.maxWidth, p.maxHeight);
+    w = Math.max(w, swap ? fit.height : fit.width);
+    h = Math.max(h, swap ? fit.width : fit.height);
+  }
+  return { minWidth: w, minHeight: h };
+}
+
 function formatsFor(
   preset: VariantPreset,
   options: TransformOptions,
@@ -143,29 +167,33 @@ export async function transformImage(
   const stripped = stripMetadata(input, probe.format, options.metadata);
   if (!stripped.ok) return stripped;
 
-  let t = performance.now();
-  const decoded = await codecs.decode(input, probe.format);
-  decodeMs += performance.now() - t;
-  if (!decoded.ok) return decoded;
-  // Held in a mutable slot so the full-size frame can be released as soon as `large` exists.
-  let full: RgbaImage | null = decoded.value;
-  if (full.width !== probe.width || full.height !== probe.height) {
-    return fail(
-      "corrupt_image",
-      `header says ${probe.width}x${probe.height} but pixels are ${full.width}x${full.height}`,
-    );
-  }
-
   const orientation = probe.orientation;
   const swap = swapsAxes(orientation);
-  const uprightW = swap ? full.height : full.width;
-  const uprightH = swap ? full.width : full.height;
-  const alpha = probe.hasAlpha && hasTransparency(full);
-
+  const uprightW = swap ? probe.height : probe.width;
+  const uprightH = swap ? probe.width : probe.height;
   // Largest box first so each step resamples from the previous (smaller) result.
   const presets = [...options.presets].sort(
     (a, b) => b.maxWidth * b.maxHeight - a.maxWidth * a.maxHeight,
   );
+  const hint = decodeHint(presets, uprightW, uprightH, swap);
+  const expected =
+    probe.format === "jpeg"
+      ? jpegScaledSize(probe.width, probe.height, hint)
+      : { width: probe.width, height: probe.height };
+
+  let t = performance.now();
+  const decoded = await codecs.decode(input, probe.format, hint);
+  decodeMs += performance.now() - t;
+  if (!decoded.ok) return decoded;
+  // Held in a mutable slot so the decoded frame can be released as soon as `large` exists.
+  let full: RgbaImage | null = decoded.value;
+  if (full.width !== expected.width || full.height !== expected.height) {
+    return fail(
+      "corrupt_image",
+      `header says ${probe.width}x${probe.height} (decode at ${expected.width}x${expected.height}) but pixels are ${full.width}x${full.height}`,
+    );
+  }
+  const alpha = probe.hasAlpha && hasTransparency(full);
   const variants: EncodedVariant[] = [];
   let source: RgbaImage = full;
   let smallest: RgbaImage = full;

@@ -21,12 +21,10 @@ function bytesOf(file: string): Uint8Array | null {
 
 /**
  * Fixtures the pipeline does not handle yet, with the code it returns today. Asserted (not
- * skipped) so the gap stays visible and this list must change when it is fixed.
- * CMYK: mozjpeg's JCS_EXT_RGBA output refuses CMYK/YCCK sources ("Unsupported color
- * conversion request"); the fix is decoding to JCS_CMYK and converting, which needs a
- * decoder build that exposes it.
+ * skipped) so a gap stays visible and this list must change when it is fixed. Empty since
+ * CMYK/YCCK JPEGs decode through libjpeg-turbo's TJPF_CMYK (src/pipeline/jpeg-turbo.ts).
  */
-const KNOWN_GAPS: Record<string, string> = { "jpeg/cmyk.jpg": "corrupt_image" };
+const KNOWN_GAPS: Record<string, string> = {};
 
 const codecs = createWorkerdCodecs();
 const options = { ...DEFAULT_TRANSFORM_OPTIONS, avifPresets: [] };
@@ -47,6 +45,31 @@ describe("fixture corpus through transformImage", () => {
       }
     });
   }
+  it("renders the inverted (Adobe) CMYK JPEG like ImageMagick's -colorspace sRGB", async () => {
+    const bytes = bytesOf("jpeg/cmyk.jpg");
+    if (!bytes) throw new Error("cmyk.jpg not inlined");
+    const r = await codecs.decode(bytes, "jpeg");
+    if (!r.ok) throw new Error(r.error.detail);
+    const img = r.value;
+    // `convert cmyk.jpg -colorspace sRGB` at these pixels (ImageMagick 6, no ICC profile).
+    const expected: [number, number, number, number, number][] = [
+      [5, 5, 231, 179, 11],
+      [314, 5, 248, 162, 6],
+      [5, 234, 120, 5, 126],
+      [314, 234, 138, 7, 126],
+      [160, 120, 192, 82, 59],
+    ];
+    for (const [x, y, ...rgb] of expected) {
+      const i = (y * img.width + x) * 4;
+      const got = [img.data[i], img.data[i + 1], img.data[i + 2]].map((v) => v ?? -1);
+      for (let k = 0; k < 3; k++) {
+        expect(Math.abs((got[k] ?? -1) - (rgb[k] ?? 0)), `(${x},${y}) ${got}`).toBeLessThanOrEqual(
+          2,
+        );
+      }
+    }
+  });
+
   it("found the corpus", () => {
     expect(Object.keys(inlined).length).toBeGreaterThan(20);
   });
