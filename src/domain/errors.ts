@@ -11,12 +11,13 @@ export const ERROR_CODES = {
   image_not_found: { status: 404, title: "Image not found" },
   variant_not_found: { status: 404, title: "Variant not found" },
   not_found: { status: 404, title: "Not found" },
-  method_not_allowed: { status: 405, title: "Method not allowed" },
   upload_already_used: { status: 409, title: "Upload URL was already used" },
   image_not_ready: { status: 409, title: "Image is not ready" },
   length_required: { status: 411, title: "Content-Length is required" },
+  precondition_failed: { status: 412, title: "Precondition failed" },
   upload_too_large: { status: 413, title: "Upload is too large" },
   unsupported_media_type: { status: 415, title: "Unsupported request media type" },
+  range_not_satisfiable: { status: 416, title: "Range not satisfiable" },
   internal_error: { status: 500, title: "Internal error" },
   queue_unavailable: { status: 503, title: "Processing queue is unavailable" },
 } as const satisfies Record<string, { status: number; title: string }>;
@@ -29,16 +30,20 @@ export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly errors: readonly { path: string; message: string }[] | undefined;
+  /** Extra response headers the status needs (e.g. Content-Range on a 416). */
+  readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     code: ErrorCode,
     detail?: string,
     errors?: readonly { path: string; message: string }[],
+    headers: Readonly<Record<string, string>> = {},
   ) {
     super(detail ?? ERROR_CODES[code].title);
     this.name = "ApiError";
     this.code = code;
     this.status = ERROR_CODES[code].status;
     this.errors = errors;
+    this.headers = headers;
   }
 }

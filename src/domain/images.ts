@@ -15,12 +15,12 @@ export type ImageStatus =
 export const VARIANT_NAMES = ["thumb", "medium", "large", "original"] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
 
-/** Whether `viewerId` may view an image (the owner always; anyone for public/unlisted). */
+/** Whether `viewer` may view an image (owner and admins always; anyone for public/unlisted). */
 export function canView(
   image: { ownerId: string; visibility: Visibility; moderation: string },
-  viewerId: string | null,
+  viewer: { userId: string; admin: boolean } | null,
 ): boolean {
-  if (viewerId !== null && viewerId === image.ownerId) return true;
+  if (viewer !== null && (viewer.admin || viewer.userId === image.ownerId)) return true;
   if (image.moderation === "blocked") return false;
   return image.visibility === "public" || image.visibility === "unlisted";
 }
@@ -53,22 +53,40 @@ export function contentTypeFor(format: string): string {
 /** Preference order when the client accepts several formats: smallest first. */
 const FORMAT_PREFERENCE = ["avif", "webp", "jpeg", "png", "gif", "heic"] as const;
 
+/** Media types with their q-values from an Accept header (q=0 means "not acceptable"). */
+function acceptQualities(accept: string | null): Map<string, number> {
+  const q = new Map<string, number>();
+  for (const part of (accept ?? "").toLowerCase().split(",")) {
+    const [type = "", ...params] = part.split(";").map((p) => p.trim());
+    if (type === "") continue;
+    const qParam = params.find((p) => p.startsWith("q="));
+    const value = qParam ? Number(qParam.slice(2)) : 1;
+    q.set(type, Number.isFinite(value) ? value : 0);
+  }
+  return q;
+}
+
 /**
- * Picks the stored format to serve for a request's Accept header. JPEG/PNG/GIF are
- * always acceptable (every image client decodes them); AVIF and WebP only when announced.
+ * Picks the stored format to serve for a request's Accept header. AVIF and WebP only when
+ * named explicitly (a wildcard does not promise a decoder for them); JPEG/PNG/GIF unless
+ * refused with q=0, since every image client decodes them.
  */
 export function negotiateFormat(
   available: readonly string[],
   accept: string | null,
 ): string | null {
-  const acc = (accept ?? "").toLowerCase();
-  const accepts = (f: string): boolean => {
-    if (f === "avif") return acc.includes("image/avif");
-    if (f === "webp") return acc.includes("image/webp");
-    return true;
+  const q = acceptQualities(accept);
+  const acceptable = (format: string): boolean => {
+    const explicit = q.get(contentTypeFor(format));
+    if (format === "avif" || format === "webp") return explicit !== undefined && explicit > 0;
+    return explicit === undefined || explicit > 0;
   };
   for (const f of FORMAT_PREFERENCE) {
-    if (available.includes(f) && accepts(f)) return f;
+    if (available.includes(f) && acceptable(f)) return f;
+  }
+  // Nothing acceptable: serve the most compatible rendition rather than a 406 to an <img>.
+  for (const f of ["jpeg", "png", "gif", "webp", "avif"]) {
+    if (available.includes(f)) return f;
   }
   return available[0] ?? null;
 }

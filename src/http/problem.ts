@@ -32,6 +32,7 @@ export function problemResponse(err: unknown, c: Context<AppEnv>): Response {
     "Cache-Control": "no-store",
   });
   if (apiError.status === 401) headers.set("WWW-Authenticate", 'Bearer realm="image-host"');
+  for (const [name, value] of Object.entries(apiError.headers)) headers.set(name, value);
   return new Response(JSON.stringify(body), { status: apiError.status, headers });
 }
 

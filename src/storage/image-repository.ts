@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
+import { base64url, fromBase64url } from "../domain/ids";
 import {
   type ImageRow,
   images,
@@ -60,7 +61,7 @@ export class ImageRepository {
     return row ?? null;
   }
 
-  /** Reads an image and the renditions of its current revision in one round trip. */
+  /** Reads an image and the renditions of its served revision in one round trip. */
   async getWithVariants(id: string): Promise<ImageWithVariants | null> {
     const [imageRows, variantRows] = await this.db.batch([
       this.db
@@ -73,7 +74,7 @@ export class ImageRepository {
         .where(
           and(
             eq(variants.imageId, id),
-            eq(variants.revision, sql`(select revision from images where id = ${id})`),
+            eq(variants.revision, sql`(select served_revision from images where id = ${id})`),
           ),
         ),
     ]);
@@ -93,6 +94,43 @@ export class ImageRepository {
           sql`exists (select 1 from images where id = ${id} and status <> 'deleted')`,
         ),
       );
+  }
+
+  /** Renditions of the served revision of each image, grouped by image id. */
+  async servedVariantsOf(list: readonly ImageRow[]): Promise<Map<string, VariantRow[]>> {
+    const byId = new Map<string, VariantRow[]>();
+    const served = list.filter((i) => i.servedRevision !== null);
+    if (served.length === 0) return byId;
+    const rows = await this.db
+      .select()
+      .from(variants)
+      .where(
+        or(
+          ...served.map((i) =>
+            and(eq(variants.imageId, i.id), eq(variants.revision, i.servedRevision ?? 0)),
+          ),
+        ),
+      );
+    for (const row of rows) {
+      const bucket = byId.get(row.imageId);
+      if (bucket) bucket.push(row);
+      else byId.set(row.imageId, [row]);
+    }
+    return byId;
+  }
+
+  /** Changes the editable fields of an image; returns the updated row (null if gone). */
+  async update(
+    id: string,
+    fields: Partial<Pick<ImageRow, "title" | "description" | "visibility">>,
+    now: number,
+  ): Promise<ImageRow | null> {
+    const [row] = await this.db
+      .update(images)
+      .set({ ...fields, updatedAt: now })
+      .where(and(eq(images.id, id), sql`${images.status} <> 'deleted'`))
+      .returning();
+    return row ?? null;
   }
 
   /** Lists an owner's images newest first with an opaque keyset cursor. */
@@ -195,6 +233,7 @@ export class ImageRepository {
         .update(images)
         .set({
           status: "ready",
+          servedRevision: revision,
           format: result.format,
           contentType: result.contentType,
           width: result.width,
@@ -319,12 +358,14 @@ export class ImageRepository {
 }
 
 function encodeCursor(createdAt: number, id: string): string {
-  return btoa(JSON.stringify([createdAt, id]));
+  return base64url(new TextEncoder().encode(JSON.stringify([createdAt, id])));
 }
 
 function decodeCursor(cursor: string): { createdAt: number; id: string } | null {
   try {
-    const value: unknown = JSON.parse(atob(cursor));
+    const raw = fromBase64url(cursor);
+    if (!raw) return null;
+    const value: unknown = JSON.parse(new TextDecoder().decode(raw));
     if (
       Array.isArray(value) &&
       value.length === 2 &&

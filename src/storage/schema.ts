@@ -31,6 +31,11 @@ export const images = sqliteTable(
     height: integer("height"),
     /** Bumped by reprocess; part of every variant key so variant URLs can be immutable. */
     revision: integer("revision").notNull().default(1),
+    /**
+     * The revision whose variants are served: set when a revision becomes ready, so a
+     * reprocess (or its failure) never takes a working image offline.
+     */
+    servedRevision: integer("served_revision"),
     failureCode: text("failure_code"),
     failureDetail: text("failure_detail"),
     placeholder: text("placeholder"),

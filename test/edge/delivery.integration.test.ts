@@ -166,3 +166,35 @@ describe("public delivery /i/{id}/{variant}", () => {
     expect((await call(`/i/${image.id}/huge`)).status).toBe(404);
   });
 });
+
+describe("HTTP semantics of image responses", () => {
+  it("answers 416 for an unsatisfiable range and 412 for a failed If-Match", async () => {
+    const { image, bytes } = await seedReadyImage("alice", "public");
+    const size = bytes["thumb.jpeg"]?.length ?? 0;
+    const beyond = await call(`/i/${image.id}/thumb`, { headers: { Range: `bytes=${size}-` } });
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get("Content-Range")).toBe(`bytes */${size}`);
+    expect(await problemCode(beyond)).toBe("range_not_satisfiable");
+    const suffix = await call(`/i/${image.id}/thumb`, { headers: { Range: "bytes=-5" } });
+    expect(suffix.status).toBe(206);
+    expect(new Uint8Array(await suffix.arrayBuffer())).toEqual(bytes["thumb.jpeg"]?.slice(-5));
+    const mismatch = await call(`/i/${image.id}/thumb`, { headers: { "If-Match": '"nope"' } });
+    expect(mismatch.status).toBe(412);
+    expect(await problemCode(mismatch)).toBe("precondition_failed");
+  });
+
+  it("keeps serving the previous revision while a reprocess runs", async () => {
+    const { image } = await seedReadyImage("alice", "public");
+    const res = await callAs("alice", `/v1/images/${image.id}:reprocess`, { method: "POST" });
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { status: string; variants: unknown[] };
+    expect(body.status).toBe("uploaded");
+    expect(body.variants.length).toBeGreaterThan(0);
+    const pub = await call(`/i/${image.id}/thumb`);
+    expect(pub.status).toBe(200);
+    await pub.arrayBuffer();
+    const view = await callAs("alice", `/v1/images/${image.id}:view?variant=thumb`);
+    expect(view.status).toBe(302);
+    expect(new URL(view.headers.get("Location") ?? "").pathname).toBe(`/d/${image.id}/1/thumb`);
+  });
+});

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ObjectStore } from "../../src/storage/object-store";
-import { call, callAs, createImage, problemCode, seedReadyImage } from "../helpers/edge";
+import { call, callAs, createImage, problemCode, seedReadyImage, token } from "../helpers/edge";
 
 const json = { "Content-Type": "application/json" };
 
@@ -133,6 +133,56 @@ describe("GET /v1/images/{id}", () => {
   });
 });
 
+describe("PATCH /v1/images/{id}", () => {
+  it("changes title, description and visibility for the owner", async () => {
+    const { image } = await seedReadyImage("alice", "private");
+    const res = await callAs("alice", `/v1/images/${image.id}`, {
+      method: "PATCH",
+      headers: json,
+      body: JSON.stringify({ title: "New", visibility: "public", description: null }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { title: string; visibility: string; variants: unknown[] };
+    expect(body).toMatchObject({ title: "New", visibility: "public" });
+    expect(body.variants.length).toBeGreaterThan(0);
+    expect((await call(`/i/${image.id}/thumb`)).status).toBe(200);
+  });
+
+  it("rejects empty and unknown updates and hides others' images", async () => {
+    const { image } = await seedReadyImage("alice", "private");
+    const empty = await callAs("alice", `/v1/images/${image.id}`, {
+      method: "PATCH",
+      headers: json,
+      body: "{}",
+    });
+    expect(await problemCode(empty)).toBe("validation_failed");
+    const unknown = await callAs("alice", `/v1/images/${image.id}`, {
+      method: "PATCH",
+      headers: json,
+      body: JSON.stringify({ ownerId: "bob" }),
+    });
+    expect(await problemCode(unknown)).toBe("validation_failed");
+    const other = await callAs("bob", `/v1/images/${image.id}`, {
+      method: "PATCH",
+      headers: json,
+      body: JSON.stringify({ visibility: "public" }),
+    });
+    expect(other.status).toBe(404);
+    expect(
+      (await call(`/v1/images/${image.id}`, { method: "PATCH", headers: json, body: "{}" })).status,
+    ).toBe(401);
+  });
+});
+
+describe("admin tokens", () => {
+  it("may read and delete any image", async () => {
+    const { image } = await seedReadyImage("alice", "private");
+    const headers = { Authorization: `Bearer ${await token("root", { admin: true })}` };
+    expect((await call(`/v1/images/${image.id}`, { headers })).status).toBe(200);
+    expect((await call(`/v1/images/${image.id}`, { method: "DELETE", headers })).status).toBe(204);
+  });
+});
+
 describe("GET /v1/images (list)", () => {
   it("lists only the caller's images, newest first, with a cursor", async () => {
     const owner = `lister-${crypto.randomUUID()}`;
@@ -145,6 +195,7 @@ describe("GET /v1/images (list)", () => {
     const first = await callAs(owner, "/v1/images?limit=2");
     expect(first.status).toBe(200);
     const page1 = (await first.json()) as { items: { id: string }[]; nextCursor: string | null };
+    expect(page1.nextCursor).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(page1.items.map((i) => i.id)).toEqual([ids[2], ids[1]]);
     expect(page1.nextCursor).toBeTruthy();
     const second = await callAs(
@@ -154,6 +205,18 @@ describe("GET /v1/images (list)", () => {
     const page2 = (await second.json()) as { items: { id: string }[]; nextCursor: string | null };
     expect(page2.items.map((i) => i.id)).toEqual([ids[0]]);
     expect(page2.nextCursor).toBeNull();
+  });
+
+  it("includes each image's served variants", async () => {
+    const owner = `lister-${crypto.randomUUID()}`;
+    await seedReadyImage(owner, "private");
+    await createImage(owner);
+    const res = await callAs(owner, "/v1/images");
+    const body = (await res.json()) as { items: { status: string; variants: unknown[] }[] };
+    expect(body.items.map((i) => [i.status, i.variants.length > 0])).toEqual([
+      ["pending", false],
+      ["ready", true],
+    ]);
   });
 
   it("rejects a bad cursor, a bad limit and unknown parameters", async () => {

@@ -37,6 +37,11 @@ describe("PUT /upload/{id}", () => {
     expect(new Uint8Array(await original.arrayBuffer())).toEqual(bytes);
     expect(original.headers.get("Content-Disposition")).toContain("attachment");
     expect(original.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    const part = await callAs("alice", `/v1/images/${created.id}/original`, {
+      headers: { Range: "bytes=0-99" },
+    });
+    expect(part.status).toBe(206);
+    expect(new Uint8Array(await part.arrayBuffer())).toEqual(bytes.slice(0, 100));
     expect((await callAs("bob", `/v1/images/${created.id}/original`)).status).toBe(404);
     expect((await call(`/v1/images/${created.id}/original`)).status).toBe(401);
   });

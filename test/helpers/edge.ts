@@ -9,10 +9,17 @@ export const ORIGIN = "https://images.test";
 /** Signs a local HS256 token the way `npm run token` does; overrides let tests break it. */
 export async function token(
   sub: string,
-  overrides: { exp?: number; iss?: string; aud?: string; secret?: string; alg?: string } = {},
+  overrides: {
+    exp?: number;
+    iss?: string;
+    aud?: string;
+    secret?: string;
+    alg?: string;
+    admin?: boolean;
+  } = {},
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({})
+  return new SignJWT(overrides.admin ? { admin: true } : {})
     .setProtectedHeader({ alg: overrides.alg ?? "HS256" })
     .setSubject(sub)
     .setIssuer(overrides.iss ?? env.JWT_ISSUER)

@@ -13,13 +13,17 @@ describe("image ids", () => {
 
 describe("visibility", () => {
   const base = { ownerId: "alice", moderation: "allowed" };
-  it("lets the owner see everything and others only public/unlisted", () => {
-    expect(canView({ ...base, visibility: "private" }, "alice")).toBe(true);
-    expect(canView({ ...base, visibility: "private" }, "bob")).toBe(false);
+  const alice = { userId: "alice", admin: false };
+  const bob = { userId: "bob", admin: false };
+  const admin = { userId: "root", admin: true };
+  it("lets the owner and admins see everything and others only public/unlisted", () => {
+    expect(canView({ ...base, visibility: "private" }, alice)).toBe(true);
+    expect(canView({ ...base, visibility: "private" }, admin)).toBe(true);
+    expect(canView({ ...base, visibility: "private" }, bob)).toBe(false);
     expect(canView({ ...base, visibility: "private" }, null)).toBe(false);
     expect(canView({ ...base, visibility: "unlisted" }, null)).toBe(true);
-    expect(canView({ ...base, visibility: "public" }, "bob")).toBe(true);
-    expect(canView({ ...base, visibility: "public", moderation: "blocked" }, "bob")).toBe(false);
+    expect(canView({ ...base, visibility: "public" }, bob)).toBe(true);
+    expect(canView({ ...base, visibility: "public", moderation: "blocked" }, bob)).toBe(false);
   });
 
   it("serves only public, allowed images without a signature", () => {
@@ -36,6 +40,12 @@ describe("negotiateFormat", () => {
     expect(negotiateFormat(all, "image/webp,*/*")).toBe("webp");
     expect(negotiateFormat(all, "*/*")).toBe("jpeg");
     expect(negotiateFormat(all, null)).toBe("jpeg");
+  });
+
+  it("honours q=0 and does not read a wildcard as AVIF/WebP support", () => {
+    expect(negotiateFormat(all, "image/avif;q=0, image/webp")).toBe("webp");
+    expect(negotiateFormat(all, "image/*")).toBe("jpeg");
+    expect(negotiateFormat(["jpeg", "webp"], "image/jpeg;q=0, image/webp;q=0.5")).toBe("webp");
   });
 
   it("falls back to what exists", () => {

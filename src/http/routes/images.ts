@@ -1,22 +1,27 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import type { Principal } from "../../auth/jwt";
 import { signPath } from "../../auth/url-signing";
 import { ApiError } from "../../domain/errors";
 import { isImageId, newImageId } from "../../domain/ids";
 import { canView, contentTypeFor, VARIANT_NAMES } from "../../domain/images";
-import type { ImageUploaded } from "../../pipeline/messages";
 import { isValidCursor } from "../../storage/image-repository";
 import type { ImageRow } from "../../storage/schema";
 import type { AppEnv } from "../context";
-import { imageSecurityHeaders } from "../delivery-headers";
+import { enqueueProcessing } from "../enqueue-processing";
 import { requireJsonBody, requireUser } from "../middleware";
 import { presentImage } from "../present";
+import { serveObject } from "../serve-object";
 import { validate } from "../validate";
 
+const Visibility = z.enum(["public", "unlisted", "private"]);
+const Title = z.string().trim().max(200);
+const Description = z.string().max(5000);
+
 const CreateImageBody = z.strictObject({
-  title: z.string().trim().max(200).optional(),
-  description: z.string().max(5000).optional(),
-  visibility: z.enum(["public", "unlisted", "private"]).default("private"),
+  title: Title.optional(),
+  description: Description.optional(),
+  visibility: Visibility.default("private"),
   filename: z
     .string()
     .max(255)
@@ -31,6 +36,14 @@ const CreateImageBody = z.strictObject({
     .optional(),
   size: z.number().int().positive().optional(),
 });
+
+const UpdateImageBody = z
+  .strictObject({
+    title: Title.nullable().optional(),
+    description: Description.nullable().optional(),
+    visibility: Visibility.optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, "send at least one field");
 
 const ListQuery = z.strictObject({
   cursor: z.string().max(200).refine(isValidCursor, "is not a valid cursor").optional(),
@@ -57,9 +70,12 @@ function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-/** 404 unless the caller owns the image (private images never confirm they exist). */
-function requireOwner(image: ImageRow | null, userId: string | undefined): ImageRow {
-  if (!image || image.ownerId !== userId) throw new ApiError("image_not_found");
+/** 404 unless the caller owns the image or is an admin (never confirms it exists). */
+function requireOwner(image: ImageRow | null, principal: Principal | null): ImageRow {
+  if (!image || !principal) throw new ApiError("image_not_found");
+  if (!principal.admin && image.ownerId !== principal.userId) {
+    throw new ApiError("image_not_found");
+  }
   return image;
 }
 
@@ -67,7 +83,6 @@ function requireOwner(image: ImageRow | null, userId: string | undefined): Image
 export const imagesApp = new Hono<AppEnv>()
   .post("/", requireUser(), requireJsonBody(), validate("json", CreateImageBody), async (c) => {
     const { config, images } = c.get("services");
-    const principal = c.get("principal");
     const body = c.req.valid("json");
     if (body.size !== undefined && body.size > config.maxUploadBytes) {
       throw new ApiError("upload_too_large", `The limit is ${config.maxUploadBytes} bytes.`);
@@ -75,7 +90,7 @@ export const imagesApp = new Hono<AppEnv>()
     const now = Date.now();
     const image = await images.create({
       id: newImageId(),
-      ownerId: principal?.userId ?? "",
+      ownerId: c.get("principal")?.userId ?? "",
       title: body.title ?? null,
       description: body.description ?? null,
       visibility: body.visibility,
@@ -105,26 +120,29 @@ export const imagesApp = new Hono<AppEnv>()
   .get("/", requireUser(), validate("query", ListQuery), async (c) => {
     const { images } = c.get("services");
     const { cursor, limit } = c.req.valid("query");
-    const userId = c.get("principal")?.userId ?? "";
-    const page = await images.listByOwner(userId, limit, cursor ?? null);
-    return c.json({ items: page.items.map((i) => presentImage(i)), nextCursor: page.nextCursor });
+    const page = await images.listByOwner(c.get("principal")?.userId ?? "", limit, cursor ?? null);
+    const variants = await images.servedVariantsOf(page.items);
+    return c.json({
+      items: page.items.map((i) => presentImage(i, variants.get(i.id))),
+      nextCursor: page.nextCursor,
+    });
   })
   .get("/:idView{[^/]+:view}", validate("query", ViewQuery), async (c) => {
     const id = customMethodId(c.req.param("idView"), "view");
     const { config, images } = c.get("services");
     const { variant, redirect } = c.req.valid("query");
     const found = await images.getWithVariants(id);
-    const viewer = c.get("principal")?.userId ?? null;
-    if (!found || !canView(found.image, viewer)) throw new ApiError("image_not_found");
+    if (!found || !canView(found.image, c.get("principal"))) throw new ApiError("image_not_found");
     const { image } = found;
-    if (image.status !== "ready") {
+    // A reprocess keeps serving the previous revision until the new one is ready.
+    if (image.servedRevision === null) {
       throw new ApiError("image_not_ready", `The image is ${image.status}.`);
     }
     if (!found.variants.some((v) => v.name === variant)) {
       throw new ApiError("variant_not_found", `No '${variant}' variant.`);
     }
     const expires = nowSeconds() + config.viewUrlTtlSeconds;
-    const path = `/d/${image.id}/${image.revision}/${variant}`;
+    const path = `/d/${image.id}/${image.servedRevision}/${variant}`;
     const query = await signPath(config.signing, "view", path, expires);
     const url = new URL(`${path}?${query}`, c.req.url).toString();
     c.header("Cache-Control", "private, no-store");
@@ -135,63 +153,60 @@ export const imagesApp = new Hono<AppEnv>()
   })
   .post("/:idReprocess{[^/]+:reprocess}", requireUser(), async (c) => {
     const id = customMethodId(c.req.param("idReprocess"), "reprocess");
-    const { images, events } = c.get("services");
-    const image = requireOwner(await images.get(id), c.get("principal")?.userId);
-    const now = Date.now();
-    const next = await images.startReprocess(id, image.revision, now);
+    const services = c.get("services");
+    const image = requireOwner(await services.images.get(id), c.get("principal"));
+    const next = await services.images.startReprocess(id, image.revision, Date.now());
     if (!next) {
       throw new ApiError(
         "image_not_ready",
         `An image that is ${image.status} cannot be reprocessed.`,
       );
     }
-    const event: ImageUploaded = {
-      type: "ImageUploaded",
-      v: 1,
-      imageId: id,
-      revision: next.revision,
-      uploadedAt: now,
-    };
-    await events.send(event, { contentType: "json" });
-    return c.json(presentImage(next), 202);
+    await enqueueProcessing(services, id, next.revision);
+    const found = await services.images.getWithVariants(id);
+    return c.json(presentImage(found?.image ?? next, found?.variants), 202);
   })
   .get("/:id", async (c) => {
     const { images } = c.get("services");
     const found = await images.getWithVariants(imageIdParam(c.req.param("id")));
-    const viewer = c.get("principal")?.userId ?? null;
-    if (!found || !canView(found.image, viewer)) throw new ApiError("image_not_found");
+    if (!found || !canView(found.image, c.get("principal"))) throw new ApiError("image_not_found");
     return c.json(presentImage(found.image, found.variants));
+  })
+  .patch("/:id", requireUser(), requireJsonBody(), validate("json", UpdateImageBody), async (c) => {
+    const { images } = c.get("services");
+    const image = requireOwner(
+      await images.get(imageIdParam(c.req.param("id"))),
+      c.get("principal"),
+    );
+    const updated = await images.update(image.id, c.req.valid("json"), Date.now());
+    if (!updated) throw new ApiError("image_not_found");
+    const found = await images.getWithVariants(image.id);
+    return c.json(presentImage(updated, found?.variants));
   })
   .get("/:id/original", requireUser(), async (c) => {
     const { images, store } = c.get("services");
     const image = requireOwner(
       await images.get(imageIdParam(c.req.param("id"))),
-      c.get("principal")?.userId,
+      c.get("principal"),
     );
-    const obj = await store.getUpload(image.id);
-    if (!obj || !("body" in obj)) {
+    if (image.bytes === null) {
       throw new ApiError("image_not_ready", "Nothing has been uploaded yet.");
     }
-    // Raw uploads are unverified bytes: never let a browser render them inline.
-    const headers = imageSecurityHeaders();
-    headers.set(
-      "Content-Type",
-      image.format ? contentTypeFor(image.format) : "application/octet-stream",
-    );
-    headers.set("Content-Length", String(obj.size));
-    headers.set("ETag", obj.httpEtag);
-    headers.set("Cache-Control", "private, no-store");
-    headers.set(
-      "Content-Disposition",
-      `attachment; filename="${(image.filename ?? image.id).replace(/[^\w.-]/g, "_")}"`,
-    );
-    return new Response(obj.body, { headers });
+    const filename = (image.filename ?? image.id).replace(/[^\w.-]/g, "_");
+    return serveObject(c.req.raw, {
+      contentType: image.format ? contentTypeFor(image.format) : "application/octet-stream",
+      size: image.bytes,
+      cacheControl: "private, no-store",
+      // Raw uploads are unverified bytes: never let a browser render them inline.
+      headers: { "Content-Disposition": `attachment; filename="${filename}"` },
+      get: (options) => store.getUpload(image.id, options),
+    });
   })
   .delete("/:id", requireUser(), async (c) => {
     const { images, store, events } = c.get("services");
     const image = requireOwner(
       await images.get(imageIdParam(c.req.param("id"))),
-      c.get("principal")?.userId,
+      c.get("principal"),
     );
     await images.markDeleted(image.id, Date.now());
     try {

@@ -2,8 +2,8 @@ import { Hono } from "hono";
 import { verifyPath } from "../../auth/url-signing";
 import { ApiError } from "../../domain/errors";
 import { isImageId } from "../../domain/ids";
-import type { ImageUploaded } from "../../pipeline/messages";
 import type { AppEnv } from "../context";
+import { enqueueProcessing } from "../enqueue-processing";
 import { presentImage } from "../present";
 
 /** Parses a Content-Length header strictly; null when absent or malformed. */
@@ -14,7 +14,7 @@ function contentLength(value: string | undefined): number | null {
 
 /** `PUT /upload/{id}`: the pre-signed, single-use upload target. */
 export const uploadsApp = new Hono<AppEnv>().put("/upload/:id", async (c) => {
-  const { config, images, store, events } = c.get("services");
+  const { config, images, store } = c.get("services");
   const id = c.req.param("id");
   const check = await verifyPath(
     config.signing,
@@ -58,27 +58,7 @@ export const uploadsApp = new Hono<AppEnv>().put("/upload/:id", async (c) => {
     await store.deleteImage(id);
     throw new ApiError("image_not_found");
   }
-  const event: ImageUploaded = {
-    type: "ImageUploaded",
-    v: 1,
-    imageId: id,
-    revision: image.revision,
-    uploadedAt,
-  };
-  try {
-    await events.send(event, { contentType: "json" });
-  } catch (err) {
-    // Leave a clear, recoverable state: `failed`, which :reprocess can restart.
-    await images.markFailed(
-      id,
-      image.revision,
-      "enqueue_failed",
-      "Could not queue processing; call :reprocess.",
-      Date.now(),
-    );
-    console.error(JSON.stringify({ level: "error", msg: "enqueue failed", id, err: String(err) }));
-    throw new ApiError("queue_unavailable");
-  }
+  await enqueueProcessing(c.get("services"), id, image.revision);
   const updated = await images.get(id);
   return c.json(presentImage(updated ?? image));
 });

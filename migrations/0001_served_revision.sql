@@ -1,0 +1,1 @@
+ALTER TABLE `images` ADD `served_revision` integer;
