@@ -6,8 +6,11 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import sharp from "sharp";
+import { decodeMemoryProblem, estimateDecodeMemory } from "../src/pipeline/decode-memory";
+import { jpegScaledSize } from "../src/pipeline/jpeg-turbo";
 import { DEFAULT_TRANSFORM_OPTIONS } from "../src/pipeline/presets";
-import { transformImage } from "../src/pipeline/transform";
+import { probeHeader } from "../src/pipeline/probe";
+import { fitInside, transformImage } from "../src/pipeline/transform";
 import type { OutputFormat, TransformOptions } from "../src/pipeline/types";
 import { createNodeCodecs } from "./node-codecs";
 import { ensureInputs } from "./photos";
@@ -149,23 +152,51 @@ async function main(): Promise<void> {
   }
   sharp.concurrency(defaultThreads);
 
-  // Where is the limit? Decode is the peak step, so sweep decode-only peak over sizes.
-  const sweep: { megapixels: number; peakWasmMiB: number }[] = [];
-  const photo = inputs.files[0]?.path;
+  // Where is the limit? Decode is the peak step: sweep decode-only memory over sizes and JPEG
+  // modes, next to the header-based estimate transformImage enforces.
+  const sweep: Record<string, unknown>[] = [];
+  const photo = inputs.files[inputs.files.length - 1]?.path;
   if (photo && existsSync(photo)) {
-    for (const mp of [12, 16, 20, 22, 24]) {
-      const w = Math.round(Math.sqrt((mp * 1e6 * 4) / 3));
-      const h = Math.round((w * 3) / 4);
-      const jpg = await sharp(photo).resize(w, h, { fit: "fill" }).jpeg({ quality: 90 }).toBuffer();
-      codecs.memory.reset();
-      const d = await codecs.decode(new Uint8Array(jpg), "jpeg");
-      sweep.push({
-        megapixels: mp,
-        peakWasmMiB: d.ok ? Number((codecs.memory.peakBytes / MIB).toFixed(1)) : -1,
-      });
+    console.log(
+      "\ndecode memory (MiB) by size: WASM peak, JS RGBA frame, header estimate (WASM / all), accepted",
+    );
+    for (const mp of [12, 16, 20, 24]) {
+      for (const progressive of [false, true]) {
+        for (const chroma of ["4:2:0", "4:4:4"]) {
+          const w = Math.round(Math.sqrt((mp * 1e6 * 3) / 2));
+          const h = Math.round((w * 2) / 3);
+          const jpg = new Uint8Array(
+            await sharp(photo)
+              .resize(w, h, { fit: "fill" })
+              .jpeg({ quality: 92, progressive, chromaSubsampling: chroma })
+              .toBuffer(),
+          );
+          const probed = probeHeader(jpg);
+          if (!probed.ok) throw new Error(probed.error.detail);
+          const fit = fitInside(w, h, 2048, 2048);
+          const hint = { minWidth: fit.width, minHeight: fit.height };
+          codecs.memory.reset();
+          const d = await codecs.decode(jpg, "jpeg", hint);
+          const wasm = codecs.memory.peakBytes;
+          const js = d.ok ? d.value.data.byteLength : Number.NaN;
+          const est = estimateDecodeMemory(probed.value, jpg.length, jpegScaledSize(w, h, hint));
+          const row = {
+            megapixels: mp,
+            mode: `${progressive ? "progressive" : "baseline"} ${chroma}`,
+            inputMiB: Number((jpg.length / MIB).toFixed(1)),
+            peakWasmMiB: Number((wasm / MIB).toFixed(1)),
+            jsFrameMiB: Number((js / MIB).toFixed(1)),
+            estWasmMiB: Number((est.wasmBytes / MIB).toFixed(1)),
+            estTotalMiB: Number(((est.wasmBytes + est.jsBytes) / MIB).toFixed(1)),
+            accepted: decodeMemoryProblem(probed.value, est) === null,
+          };
+          sweep.push(row);
+          console.log(
+            `   ${`${mp} MP ${row.mode}`.padEnd(24)} in ${String(row.inputMiB).padStart(4)}  wasm ${String(row.peakWasmMiB).padStart(6)}  js ${String(row.jsFrameMiB).padStart(5)}  est ${String(row.estWasmMiB).padStart(6)} / ${String(row.estTotalMiB).padStart(6)}  ${row.accepted ? "accepted" : "too_many_pixels"}`,
+          );
+        }
+      }
     }
-    console.log("\ndecode-only peak WASM memory by size:");
-    for (const s of sweep) console.log(`   ${s.megapixels} MP: ${s.peakWasmMiB} MiB`);
   }
   console.log(
     "\nratio = wasm time / sharp time; the budget ratio uses sharp with concurrency(1) (the processor is single-threaded); bytes ratio = wasm / sharp(1 thread) bytes",

@@ -204,12 +204,6 @@ function cmykToRgba(src: Uint8Array, pixels: number, inverted: boolean): Uint8Ar
   return out;
 }
 
-/** What one decode measured, for the memory sweep in bench/. */
-export interface JpegDecodeStats {
-  /** Bytes of the JS RGBA copy made while the instance (and its memory) was still alive. */
-  jsCopyBytes: number;
-}
-
 /**
  * Decodes a JPEG with a fresh libjpeg-turbo instance at the smallest DCT scale that covers
  * `hint` (full size without one), to 8-bit RGBA in the JS heap. Throws JpegTurboError when
@@ -220,7 +214,6 @@ export function decodeJpegTurbo(
   meter: WasmMemoryMeter,
   bytes: Uint8Array,
   hint?: DecodeHint,
-  stats?: JpegDecodeStats,
 ): RgbaImage {
   let memory: WebAssembly.Memory | null = null;
   let errStr = -1;
@@ -290,7 +283,6 @@ export function decodeJpegTurbo(
     meter.sample();
     const raw = new Uint8Array(ex.memory.buffer, dst, pixels * channels);
     const data = cmyk ? cmykToRgba(raw, pixels, hasAdobeMarker(bytes)) : rgbToRgba(raw, pixels);
-    if (stats) stats.jsCopyBytes = data.byteLength;
     return { width: size.width, height: size.height, data };
   } finally {
     meter.release(ex.memory);

@@ -20,6 +20,14 @@ export interface JpegLayout {
   components: number;
   orientation: number;
   progressive: boolean;
+  /** Number of scans (SOS segments); baseline files usually have one. */
+  scans: number;
+  /**
+   * Bytes of DCT coefficients for the whole image (2 bytes each, per component padded to its
+   * sampling factors, as libjpeg's jdcoefct.c allocates them). libjpeg keeps them all when the
+   * file has several scans (every progressive file); a single-scan file streams instead.
+   */
+  coefficientBytes: number;
 }
 
 const SOI = 0xd8;
@@ -48,6 +56,8 @@ export function walkJpeg(b: Uint8Array): Parse<JpegLayout> {
     components: 0,
     orientation: 1,
     progressive: false,
+    scans: 0,
+    coefficientBytes: 0,
   };
   let sawExif = false;
   let sawScan = false;
@@ -86,6 +96,7 @@ export function walkJpeg(b: Uint8Array): Parse<JpegLayout> {
     } else if (marker === SOS) {
       if (layout.width === 0) return fail("corrupt_image", "JPEG scan before the frame header");
       sawScan = true;
+      layout.scans++;
       seg.end = scanEntropy(b, end);
       if (seg.end >= b.length) return fail("corrupt_image", "JPEG is truncated (no EOI)");
     }
@@ -115,6 +126,23 @@ function readSof(b: Uint8Array, seg: JpegSegment, layout: JpegLayout): Parse<tru
   layout.height = height;
   layout.components = components;
   layout.progressive = seg.marker === 0xc2 || seg.marker === 0xc6 || seg.marker === 0xca;
+  let hMax = 1;
+  let vMax = 1;
+  for (let i = 0; i < components; i++) {
+    const f = b[p + 7 + 3 * i] ?? 0x11;
+    hMax = Math.max(hMax, f >> 4);
+    vMax = Math.max(vMax, f & 15);
+  }
+  let blocks = 0;
+  for (let i = 0; i < components; i++) {
+    const f = b[p + 7 + 3 * i] ?? 0x11;
+    const h = Math.max(1, f >> 4);
+    const v = Math.max(1, f & 15);
+    const wBlocks = Math.ceil((width * h) / (8 * hMax));
+    const hBlocks = Math.ceil((height * v) / (8 * vMax));
+    blocks += Math.ceil(wBlocks / h) * h * Math.ceil(hBlocks / v) * v;
+  }
+  layout.coefficientBytes = blocks * 64 * 2;
   return ok(true);
 }
 

@@ -12,6 +12,9 @@ export const MAX_SIDE = 65535;
 
 type Dims = Omit<HeaderProbe, "format">;
 
+/** Coefficient buffering is a libjpeg matter; the other decoders hold whole frames anyway. */
+const NOT_JPEG = { progressive: false, coefficientBytes: 0 } as const;
+
 /**
  * Reads format, size, frame count, EXIF orientation and alpha from the container headers,
  * without decoding a pixel. Never throws; the caller applies the pixel-count policy.
@@ -40,33 +43,42 @@ function readDims(b: Uint8Array, format: ImageFormat): Parse<Dims> {
     case "jpeg": {
       const r = walkJpeg(b);
       if (!r.ok) return r;
-      const { width, height, orientation } = r.value;
-      return ok({ width, height, frames: 1, orientation, hasAlpha: false });
+      const { width, height, orientation, progressive, scans } = r.value;
+      const coefficientBytes = scans > 1 ? r.value.coefficientBytes : 0;
+      return ok({
+        width,
+        height,
+        frames: 1,
+        orientation,
+        hasAlpha: false,
+        progressive,
+        coefficientBytes,
+      });
     }
     case "png": {
       const r = walkPng(b, false);
       if (!r.ok) return r;
       const { width, height, frames, orientation, hasAlpha } = r.value;
-      return ok({ width, height, frames, orientation, hasAlpha });
+      return ok({ ...NOT_JPEG, width, height, frames, orientation, hasAlpha });
     }
     case "gif": {
       const r = walkGif(b);
       if (!r.ok) return r;
       const { width, height, frames, hasAlpha } = r.value;
-      return ok({ width, height, frames, orientation: 1, hasAlpha });
+      return ok({ ...NOT_JPEG, width, height, frames, orientation: 1, hasAlpha });
     }
     case "webp": {
       const r = walkWebp(b);
       if (!r.ok) return r;
       const { width, height, frames, orientation, hasAlpha } = r.value;
-      return ok({ width, height, frames, orientation, hasAlpha });
+      return ok({ ...NOT_JPEG, width, height, frames, orientation, hasAlpha });
     }
     case "avif":
     case "heic": {
       const r = walkIsobmff(b, ftypBrands(b) ?? []);
       if (!r.ok) return r;
       const { width, height, frames, orientation, hasAlpha } = r.value;
-      return ok({ width, height, frames, orientation, hasAlpha });
+      return ok({ ...NOT_JPEG, width, height, frames, orientation, hasAlpha });
     }
   }
 }

@@ -1,5 +1,6 @@
 import { rgbaToThumbHash } from "thumbhash";
 import type { Codecs, DecodeHint, RgbaImage } from "./codecs";
+import { decodeMemoryProblem, estimateDecodeMemory } from "./decode-memory";
 import { jpegScaledSize } from "./jpeg-turbo";
 import { applyOrientation, swapsAxes } from "./orient";
 import { probeHeader } from "./probe";
@@ -164,9 +165,6 @@ export async function transformImage(
     );
   }
 
-  const stripped = stripMetadata(input, probe.format, options.metadata);
-  if (!stripped.ok) return stripped;
-
   const orientation = probe.orientation;
   const swap = swapsAxes(orientation);
   const uprightW = swap ? probe.height : probe.width;
@@ -180,6 +178,13 @@ export async function transformImage(
     probe.format === "jpeg"
       ? jpegScaledSize(probe.width, probe.height, hint)
       : { width: probe.width, height: probe.height };
+  // The pixel limit alone is not enough: what a decode costs depends on the format and, for
+  // JPEG, on progressive vs baseline and chroma subsampling, all of which the header tells.
+  const tooBig = decodeMemoryProblem(probe, estimateDecodeMemory(probe, input.length, expected));
+  if (tooBig) return fail("too_many_pixels", tooBig);
+
+  const stripped = stripMetadata(input, probe.format, options.metadata);
+  if (!stripped.ok) return stripped;
 
   let t = performance.now();
   const decoded = await codecs.decode(input, probe.format, hint);

@@ -31,6 +31,14 @@ export interface HeaderProbe {
   /** EXIF orientation 1..8 (1 when absent). */
   orientation: number;
   hasAlpha: boolean;
+  /** Progressive JPEG (SOF2/6/10); false for every other format. */
+  progressive: boolean;
+  /**
+   * Memory libjpeg needs for the whole image's DCT coefficients when a JPEG has several scans
+   * (every progressive one): 2 bytes a sample, full resolution even when decoding scaled.
+   * 0 for single-scan JPEGs and other formats.
+   */
+  coefficientBytes: number;
 }
 
 /** Named size preset: fit inside maxWidth x maxHeight, never upscale. */

@@ -294,11 +294,23 @@ describe("transformImage (workerd, WASM codecs)", () => {
     expect(own.memory.peakBytes).toBe(0);
   });
 
+  it("refuses a progressive JPEG by its coefficient memory even under the pixel limit", async () => {
+    // mozjpeg writes progressive 4:2:0: at 8000x6000 libjpeg would keep 144 MB of coefficients
+    // (2 bytes x 1.5 samples a pixel), whatever the DCT scale of the output.
+    const small = await encodeOrThrow(codecs, storedForOrientation(1, 64, 48), "jpeg");
+    const big = withJpegDims(small, 8000, 6000);
+    const own = createWorkerdCodecs();
+    const r = await transformImage(big, { ...FAST, maxPixels: 50_000_000 }, own);
+    expect(r.ok ? "ok" : r.error.code).toBe("too_many_pixels");
+    expect(r.ok ? "" : r.error.detail).toMatch(/progressive JPEG keeps every DCT coefficient/);
+    expect(own.memory.peakBytes).toBe(0);
+  });
+
   it("survives a failed decode and processes the next image in the same isolate", async () => {
     const small = await encodeOrThrow(codecs, storedForOrientation(1, 64, 48), "jpeg");
-    // 30000 x 30000 declared over 64x48 of data: decoded at 1/8 the entropy data runs out
-    // (libjpeg's "premature end of data segment"), which is corrupt, not a grey image.
-    const bomb = withJpegDims(small, 30000, 30000);
+    // 4000 x 3000 declared over 64x48 of data: the entropy data runs out (libjpeg's
+    // "premature end of data segment"), which is corrupt, not a grey image.
+    const bomb = withJpegDims(small, 4000, 3000);
     const r = await transformImage(bomb, { ...FAST, maxPixels: 2_000_000_000 }, codecs);
     expect(r.ok ? "ok" : r.error.code).toMatch(/^(decode_failed|corrupt_image)$/);
     const garbage = small.slice();

@@ -26,6 +26,9 @@ describe("probeHeader on the corpus", () => {
           frames: row.frames,
           orientation: row.orientation,
           hasAlpha: row.hasAlpha,
+          progressive: row.file === "jpeg/progressive.jpg",
+          // 320x240 at 4:2:0: (40x30 + 2 x 20x15) blocks x 64 coefficients x 2 bytes.
+          coefficientBytes: row.file === "jpeg/progressive.jpg" ? 1800 * 128 : 0,
         },
       });
     });

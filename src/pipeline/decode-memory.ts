@@ -1,0 +1,88 @@
+import type { HeaderProbe } from "./types";
+
+const MIB = 2 ** 20;
+
+/** DESIGN.md budget: peak WASM memory while processing the largest accepted input. */
+export const WASM_MEMORY_BUDGET = 96 * MIB;
+
+/**
+ * WASM peak + the JS-heap pixels and input copies alive at the same instant. The isolate has
+ * 128 MB (122 MiB) for everything; ~22 MiB stay for the runtime, the compiled codecs and the
+ * encoded variants.
+ */
+export const DECODE_PEAK_BUDGET = 100 * MIB;
+
+/**
+ * Decoder working memory per output pixel, beyond the compressed input it copies in, measured
+ * with `npm run bench` (8 and 12 MP inputs; bytes of WASM memory / pixels):
+ * WebP 5.1 (RGBA + YUV planes), PNG 9.2 (raw rows + RGBA), AVIF 23.6-24.7 (dav1d frame pools +
+ * YUV + RGBA). JPEG is computed exactly instead (see estimateDecodeMemory). GIF decodes in JS.
+ */
+const WASM_BYTES_PER_PIXEL = { webp: 5.25, png: 9.5, avif: 25, gif: 0 } as const;
+/** libjpeg's own state, Huffman tables, row buffers: well under this. */
+const JPEG_FIXED = 1 * MIB;
+
+/** Where the memory of one decode goes, estimated from the header alone. */
+export interface DecodeMemory {
+  wasmBytes: number;
+  /** Decoded RGBA frame(s) in the JS heap plus the upload and its stripped copy. */
+  jsBytes: number;
+  /** What dominates, for the error detail. */
+  note: string;
+}
+
+/**
+ * Estimates the instant peak of decoding (the decoder's WASM memory at its largest, while the
+ * RGBA copy is being made in JS), from the header. `decoded` is the size the decoder outputs
+ * (the DCT-scaled size for JPEG).
+ */
+export function estimateDecodeMemory(
+  probe: HeaderProbe,
+  inputBytes: number,
+  decoded: { width: number; height: number },
+): DecodeMemory {
+  const pixels = probe.width * probe.height;
+  const outPixels = decoded.width * decoded.height;
+  const inputCopies = 2 * inputBytes;
+  switch (probe.format) {
+    case "jpeg":
+      // Input copy + the scaled frame (RGB, or CMYK: count 4 bytes) + the whole-image
+      // coefficients of a multi-scan file.
+      return {
+        wasmBytes: inputBytes + outPixels * 4 + probe.coefficientBytes + JPEG_FIXED,
+        jsBytes: outPixels * 4 + inputCopies,
+        note:
+          probe.coefficientBytes > 0
+            ? `a ${probe.progressive ? "progressive" : "multi-scan"} JPEG keeps every DCT coefficient (${mib(probe.coefficientBytes)} MiB here)`
+            : "baseline JPEG decoded at a reduced DCT scale",
+      };
+    case "gif":
+      // Index buffer (1 byte a pixel) + RGBA canvas, all in JS.
+      return { wasmBytes: 0, jsBytes: pixels * 5 + inputCopies, note: "GIF frame buffers" };
+    case "png":
+    case "webp":
+    case "avif":
+      return {
+        wasmBytes: inputBytes + pixels * WASM_BYTES_PER_PIXEL[probe.format] + MIB,
+        jsBytes: pixels * 4 + inputCopies,
+        note: `the ${probe.format} decoder holds the full frame (~${WASM_BYTES_PER_PIXEL[probe.format]} bytes a pixel in WASM, 4 more in JS)`,
+      };
+    case "heic":
+      return { wasmBytes: 0, jsBytes: 0, note: "not decoded" };
+  }
+}
+
+function mib(bytes: number): string {
+  return (bytes / MIB).toFixed(1);
+}
+
+/** Null when the decode fits both budgets, else a human reason for `too_many_pixels`. */
+export function decodeMemoryProblem(probe: HeaderProbe, m: DecodeMemory): string | null {
+  const total = m.wasmBytes + m.jsBytes;
+  if (m.wasmBytes <= WASM_MEMORY_BUDGET && total <= DECODE_PEAK_BUDGET) return null;
+  return (
+    `${probe.width}x${probe.height} ${probe.format} would need ~${mib(m.wasmBytes)} MiB of WASM ` +
+    `and ~${mib(total)} MiB in all to decode (budgets ${mib(WASM_MEMORY_BUDGET)} and ` +
+    `${mib(DECODE_PEAK_BUDGET)} MiB): ${m.note}`
+  );
+}
