@@ -121,6 +121,40 @@ function decodeHint(
   return { minWidth: w, minHeight: h };
 }
 
+/** libwebp's largest side; beyond it the fallback original is PNG. */
+const WEBP_MAX_SIDE = 16383;
+/** High enough that the stand-in original is visually the upload, as a "download" should be. */
+const FALLBACK_ORIGINAL_QUALITY = 90;
+
+/**
+ * The `original` for an AVIF whose metadata strip.ts cannot blank losslessly (items by
+ * reference, extents of unknown length): the decoded full frame, upright, as WebP q90 (PNG past
+ * WebP's 16383 px side). Not AVIF: a full-size AVIF encode costs tens of seconds and ~25 bytes a
+ * pixel of WASM here, while WebP keeps alpha, costs well under a second and no metadata at all.
+ */
+async function reencodedOriginal(
+  frame: RgbaImage,
+  orientation: number,
+  codecs: Codecs,
+): Promise<Result<EncodedVariant, TransformError>> {
+  const upright = applyOrientation(frame, orientation);
+  const format: OutputFormat =
+    upright.width > WEBP_MAX_SIDE || upright.height > WEBP_MAX_SIDE ? "png" : "webp";
+  const enc = await codecs.encode(upright, format, { quality: FALLBACK_ORIGINAL_QUALITY });
+  if (!enc.ok) return enc;
+  return {
+    ok: true,
+    value: {
+      name: "original",
+      format,
+      contentType: CONTENT_TYPES[format],
+      width: upright.width,
+      height: upright.height,
+      bytes: enc.value,
+    },
+  };
+}
+
 function formatsFor(
   preset: VariantPreset,
   options: TransformOptions,
@@ -184,7 +218,11 @@ export async function transformImage(
   if (tooBig) return fail("too_many_pixels", tooBig);
 
   const stripped = stripMetadata(input, probe.format, options.metadata);
-  if (!stripped.ok) return stripped;
+  // An AVIF whose metadata cannot be blanked in place still gets served: its original is
+  // re-encoded from the decoded pixels below instead of failing the whole image.
+  const reencode =
+    !stripped.ok && stripped.error.code === "unsupported_format" && probe.format === "avif";
+  if (!stripped.ok && !reencode) return stripped;
 
   let t = performance.now();
   const decoded = await codecs.decode(input, probe.format, hint);
@@ -199,6 +237,24 @@ export async function transformImage(
     );
   }
   const alpha = probe.hasAlpha && hasTransparency(full);
+
+  let original: EncodedVariant;
+  if (stripped.ok) {
+    original = {
+      name: "original",
+      format: probe.format,
+      contentType: CONTENT_TYPES[probe.format],
+      width: uprightW,
+      height: uprightH,
+      bytes: stripped.value,
+    };
+  } else {
+    t = performance.now();
+    const re = await reencodedOriginal(full, orientation, codecs);
+    encodeMs += performance.now() - t;
+    if (!re.ok) return re;
+    original = re.value;
+  }
   const variants: EncodedVariant[] = [];
   let source: RgbaImage = full;
   let smallest: RgbaImage = full;
@@ -258,14 +314,7 @@ export async function transformImage(
       probe,
       width: uprightW,
       height: uprightH,
-      original: {
-        name: "original",
-        format: probe.format,
-        contentType: CONTENT_TYPES[probe.format],
-        width: uprightW,
-        height: uprightH,
-        bytes: stripped.value,
-      },
+      original,
       variants,
       placeholder,
       dominantColor: dominantColor(placeholderImg),

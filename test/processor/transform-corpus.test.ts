@@ -1,7 +1,10 @@
 /// <reference types="vite/client" />
 import { describe, expect, it } from "vitest";
 import { createWorkerdCodecs } from "../../src/pipeline/codecs-workerd";
+import { walkIsobmff } from "../../src/pipeline/parse-isobmff";
 import { DEFAULT_TRANSFORM_OPTIONS } from "../../src/pipeline/presets";
+import { ftypBrands } from "../../src/pipeline/sniff";
+import { stripMetadata } from "../../src/pipeline/strip";
 import { transformImage } from "../../src/pipeline/transform";
 import manifest from "../fixtures/manifest.json";
 
@@ -68,6 +71,36 @@ describe("fixture corpus through transformImage", () => {
         );
       }
     }
+  });
+
+  it("serves a re-encoded WebP original when an AVIF's metadata cannot be blanked in place", async () => {
+    const bytes = bytesOf("avif/exif-xmp.avif");
+    if (!bytes) throw new Error("exif-xmp.avif not inlined");
+    // Zero the Exif item's iloc extent length ("to the end of the file"): strip.ts refuses to
+    // blank an extent of unknown length, while libavif still decodes the image.
+    const layout = walkIsobmff(bytes, ftypBrands(bytes) ?? []);
+    if (!layout.ok) throw new Error(layout.error.detail);
+    const exif = layout.value.items.find((i) => i.type === "Exif");
+    const extent = layout.value.iloc.find((l) => l.id === exif?.id)?.extents[0];
+    if (!extent) throw new Error("fixture has no Exif extent");
+    const odd = bytes.slice();
+    odd.fill(0, extent.lengthFieldAt, extent.lengthFieldAt + layout.value.ilocLengthSize);
+    expect(stripMetadata(odd, "avif", options.metadata)).toMatchObject({
+      ok: false,
+      error: { code: "unsupported_format" },
+    });
+
+    const r = await transformImage(odd, options, codecs);
+    if (!r.ok) throw new Error(r.error.detail);
+    const original = r.value.original;
+    expect([original.format, original.contentType]).toEqual(["webp", "image/webp"]);
+    // Orientation 6 is applied to the pixels: a re-encoded original carries no EXIF to say it.
+    expect([original.width, original.height]).toEqual([r.value.width, r.value.height]);
+    const decoded = await codecs.decode(original.bytes, "webp");
+    if (!decoded.ok) throw new Error(decoded.error.detail);
+    expect([decoded.value.width, decoded.value.height]).toEqual([240, 320]);
+    expect(new TextDecoder().decode(original.bytes)).not.toMatch(/EXIF|XMP/);
+    expect(r.value.variants.length).toBeGreaterThan(0);
   });
 
   it("found the corpus", () => {
