@@ -2,30 +2,14 @@
 // drives the whole path over HTTP: create -> PUT -> queue -> processor -> ready -> view -> bytes.
 // Tokens are verified the production way: RS256/ES256 against a JWKS endpoint, served here by
 // a local HTTP stand-in for the identity provider.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, type LocalSystem, startLocalSystem } from "../../scripts/local-system";
 
-const root = join(import.meta.dirname, "..", "..");
-const wrangler = join(root, "node_modules", ".bin", "wrangler");
-const SECRETS = ["URL_SIGNING_KEYS:k1:e2e-signing-key"];
-const quiet = {
-  ...process.env,
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  WRANGLER_SEND_METRICS: "false",
-  CI: "true",
-};
-
-let server: ChildProcess | undefined;
+let system: LocalSystem | undefined;
 let base = "";
-let stateDir = "";
-let output = "";
 let jwks: Server | undefined;
 const signers: { alg: "RS256" | "ES256"; kid: string; key: CryptoKey }[] = [];
 
@@ -52,28 +36,6 @@ async function startJwks(): Promise<string> {
   return `http://127.0.0.1:${port}/.well-known/jwks.json`;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const address = srv.address();
-      srv.close(() => (typeof address === "object" && address ? resolve(address.port) : reject()));
-    });
-  });
-}
-
-async function waitForHealth(deadline: number): Promise<void> {
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`server did not become healthy:\n${output.slice(-3000)}`);
-}
-
 async function token(sub: string, signer = signers[0]): Promise<string> {
   if (!signer) throw new Error("JWKS stand-in not started");
   return new SignJWT({})
@@ -93,40 +55,16 @@ async function api(user: string | null, path: string, init: RequestInit = {}): P
 
 beforeAll(async () => {
   const jwksUrl = await startJwks();
-  stateDir = mkdtempSync(join(tmpdir(), "image-host-e2e-"));
-  const migrate = spawnSync(
-    wrangler,
-    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir],
-    { cwd: root, env: quiet, encoding: "utf8" },
-  );
-  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const args = ["dev", "-c", "wrangler.toml", "-c", "workers/processor.wrangler.toml"];
-  args.push("--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir);
-  args.push("--show-interactive-dev-session=false");
-  for (const secret of SECRETS) args.push("--var", secret);
-  args.push("--var", `JWT_JWKS_URL:${jwksUrl}`);
-  server = spawn(wrangler, args, { cwd: root, env: quiet, detached: true });
-  server.stdout?.on("data", (d: Buffer) => {
-    output += d.toString();
+  system = await startLocalSystem({
+    URL_SIGNING_KEYS: "k1:e2e-signing-key",
+    JWT_JWKS_URL: jwksUrl,
   });
-  server.stderr?.on("data", (d: Buffer) => {
-    output += d.toString();
-  });
-  await waitForHealth(Date.now() + 90_000);
+  base = system.base;
 });
 
 afterAll(() => {
-  if (server?.pid) {
-    try {
-      process.kill(-server.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-  }
+  system?.stop();
   jwks?.close();
-  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
 });
 
 describe("end to end, both Workers", () => {
@@ -198,7 +136,7 @@ describe("end to end, both Workers", () => {
       if (status === "ready" || status === "failed") break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    expect(status, output.slice(-2000)).toBe("ready");
+    expect(status, system?.output().slice(-2000)).toBe("ready");
     expect(body.width).toBe(2400);
     expect(new Set(body.variants.map((v) => v.name))).toEqual(
       new Set(["thumb", "medium", "large", "original"]),

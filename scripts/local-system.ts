@@ -1,0 +1,81 @@
+// Starts both Workers together (`wrangler dev` with both configs) on a free loopback port
+// with a throw-away state directory, for the end-to-end tests and the latency benchmark.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const root = join(import.meta.dirname, "..");
+const wrangler = join(root, "node_modules", ".bin", "wrangler");
+const quietEnv = {
+  ...process.env,
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_SEND_METRICS: "false",
+  CI: "true",
+};
+
+/** A running local system. */
+export interface LocalSystem {
+  base: string;
+  /** Everything wrangler printed so far (for failure messages). */
+  output: () => string;
+  stop: () => void;
+}
+
+/** Asks the OS for a free loopback port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === "object" && address ? resolve(address.port) : reject()));
+    });
+  });
+}
+
+/** Applies migrations to a fresh state dir, starts both Workers and waits for /healthz. */
+export async function startLocalSystem(vars: Record<string, string>): Promise<LocalSystem> {
+  const stateDir = mkdtempSync(join(tmpdir(), "image-host-local-"));
+  const migrate = spawnSync(
+    wrangler,
+    ["d1", "migrations", "apply", "DB", "--local", "--persist-to", stateDir],
+    { cwd: root, env: quietEnv, encoding: "utf8" },
+  );
+  if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const args = ["dev", "-c", "wrangler.toml", "-c", "workers/processor.wrangler.toml"];
+  args.push("--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir);
+  args.push("--show-interactive-dev-session=false");
+  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  let output = "";
+  const server: ChildProcess = spawn(wrangler, args, { cwd: root, env: quietEnv, detached: true });
+  server.stdout?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  server.stderr?.on("data", (d: Buffer) => {
+    output += d.toString();
+  });
+  const stop = () => {
+    if (server.pid) {
+      try {
+        process.kill(-server.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(stateDir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return { base, output: () => output, stop };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  stop();
+  throw new Error(`local system did not become healthy:\n${output.slice(-3000)}`);
+}
