@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import sharp from "sharp";
+import { AVIF_SPEED } from "../src/pipeline/codecs";
 import { decodeMemoryProblem, estimateDecodeMemory } from "../src/pipeline/decode-memory";
 import { jpegScaledSize } from "../src/pipeline/jpeg-turbo";
 import { DEFAULT_TRANSFORM_OPTIONS } from "../src/pipeline/presets";
@@ -45,8 +46,13 @@ async function runSharp(
     let p = sharp(input).rotate().resize(o.width, o.height, { kernel: "lanczos3", fit: "fill" });
     if (o.format === "jpeg") p = p.jpeg({ quality: opts.quality.jpeg, mozjpeg: true });
     else if (o.format === "webp") p = p.webp({ quality: opts.quality.webp, effort: 4 });
-    else if (o.format === "avif") p = p.avif({ quality: opts.quality.avif, effort: 4 });
-    else p = p.png();
+    else if (o.format === "avif") {
+      p = p.avif({
+        quality: opts.quality.avif,
+        effort: 9 - AVIF_SPEED,
+        chromaSubsampling: "4:2:0",
+      });
+    } else p = p.png();
     const buf = await p.toBuffer();
     return { ...o, bytes: buf.length };
   };

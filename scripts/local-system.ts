@@ -79,3 +79,20 @@ export async function startLocalSystem(vars: Record<string, string>): Promise<Lo
   stop();
   throw new Error(`local system did not become healthy:\n${output.slice(-3000)}`);
 }
+
+/**
+ * fetch for polling the local system. Locally both Workers share one workerd thread, so a
+ * request that arrives while the processor encodes can stall; retry such a request instead
+ * of waiting out the client's default five-minute header timeout.
+ */
+export async function patientFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 6; attempt++) {
+    try {
+      return await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}

@@ -6,7 +6,12 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, type LocalSystem, startLocalSystem } from "../../scripts/local-system";
+import {
+  freePort,
+  type LocalSystem,
+  patientFetch,
+  startLocalSystem,
+} from "../../scripts/local-system";
 
 let system: LocalSystem | undefined;
 let base = "";
@@ -50,7 +55,7 @@ async function token(sub: string, signer = signers[0]): Promise<string> {
 async function api(user: string | null, path: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   if (user) headers.set("Authorization", `Bearer ${await token(user)}`);
-  return fetch(`${base}${path}`, { ...init, headers, redirect: "manual" });
+  return patientFetch(`${base}${path}`, { ...init, headers, redirect: "manual" });
 }
 
 beforeAll(async () => {
