@@ -18,6 +18,7 @@ const PATHS: Record<keyof CodecModules, string> = {
   avifDecoder: "@jsquash/avif/codec/dec/avif_dec.wasm",
   avifEncoder: "@jsquash/avif/codec/enc/avif_enc.wasm",
   png: "@jsquash/png/codec/pkg/squoosh_png_bg.wasm",
+  heicDecoder: "libheif-js/libheif-wasm/libheif.wasm",
 };
 
 /** Compiles the same .wasm files the processor imports, for running the pipeline in Node. */

@@ -5,6 +5,7 @@ import jpegEncoder from "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm";
 import png from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
 import webpDecoder from "@jsquash/webp/codec/dec/webp_dec.wasm";
 import webpEncoder from "@jsquash/webp/codec/enc/webp_enc_simd.wasm";
+import heicDecoder from "libheif-js/libheif-wasm/libheif.wasm";
 import { type CodecModules, type Codecs, createCodecs } from "./codecs";
 
 /**
@@ -20,6 +21,7 @@ export const WORKERD_CODEC_MODULES: CodecModules = {
   avifDecoder,
   avifEncoder,
   png,
+  heicDecoder,
 };
 
 /** A codec set for the processor Worker (cheap: instances are created per call). */

@@ -17,6 +17,7 @@ import {
   withEmscripten,
 } from "./codec-glue";
 import { decodeGifFirstFrame } from "./gif-decode";
+import { decodeHeic } from "./heic-decode";
 import { type DecodeHint, decodeJpegTurbo } from "./jpeg-turbo";
 import { resampleLanczos3 } from "./resample";
 import type { ImageFormat, OutputFormat, Result, TransformError } from "./types";
@@ -37,6 +38,8 @@ export interface CodecModules {
   avifDecoder: WebAssembly.Module;
   avifEncoder: WebAssembly.Module;
   png: WebAssembly.Module;
+  /** libheif (with libde265) from libheif-js; LGPL-3.0, used unmodified as a separate module. */
+  heicDecoder: WebAssembly.Module;
 }
 
 /** Encoder knobs the transform controls; everything else is fixed here to match sharp. */
@@ -269,6 +272,12 @@ export function createCodecs(modules: CodecModules): Codecs {
         case "png":
           img = decodePngWithSquoosh(modules.png, meter, bytes);
           break;
+        case "heic": {
+          const r = await decodeHeic(modules.heicDecoder, bytes, { meter });
+          if (!r.ok) return r;
+          img = r.value;
+          break;
+        }
         case "gif": {
           const r = decodeGifFirstFrame(bytes);
           if (!r.ok) return r;

@@ -26,7 +26,7 @@ const CONTENT_TYPES: Record<OutputFormat | ImageFormat, string> = {
 };
 
 /** Formats we can decode to pixels; HEIC is sniffed and probed but has no WASM decoder here. */
-const DECODABLE: ReadonlySet<ImageFormat> = new Set(["jpeg", "png", "gif", "webp", "avif"]);
+const DECODABLE: ReadonlySet<ImageFormat> = new Set(["jpeg", "png", "gif", "webp", "avif", "heic"]);
 
 /** ThumbHash wants at most 100 px per side. */
 const PLACEHOLDER_MAX = 100;
