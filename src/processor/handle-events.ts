@@ -1,3 +1,4 @@
+import { contentTypeFor } from "../domain/images";
 import type {
   ImageDeleted,
   ImageEvent,
@@ -128,8 +129,10 @@ export async function handleImageUploaded(
     event.imageId,
     event.revision,
     {
+      // The upload's own type; the `original` rendition may differ (an AVIF that cannot be
+      // stripped in place is served as WebP) and carries its own format and type.
       format: out.probe.format,
-      contentType: out.original.contentType,
+      contentType: contentTypeFor(out.probe.format),
       width: out.width,
       height: out.height,
       placeholder: out.placeholder,
