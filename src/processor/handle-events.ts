@@ -150,7 +150,8 @@ export async function handleImageUploaded(
     finishedAt,
   );
   if (!completed) return cleanUpAfterLostRace(deps, event.imageId, event.revision);
-  if (event.revision > 1) await store.deleteRevision(event.imageId, event.revision - 1);
+  // Older revisions stop being served the moment this one is; their objects can go.
+  if (event.revision > 1) await store.deleteRevisionsBelow(event.imageId, event.revision);
   await deps.enqueue({
     type: "SlowVariantsRequested",
     v: 1,

@@ -63,6 +63,20 @@ export class ObjectStore {
     await this.deletePrefix(`variants/${imageId}/${revision}/`);
   }
 
+  /** Deletes the renditions of every revision older than `revision` (after a reprocess). */
+  async deleteRevisionsBelow(imageId: string, revision: number): Promise<void> {
+    const prefix = `variants/${imageId}/`;
+    let cursor: string | undefined;
+    do {
+      const page = await this.bucket.list({ prefix, cursor, limit: 1000 });
+      const old = page.objects
+        .map((o) => o.key)
+        .filter((key) => Number(key.slice(prefix.length).split("/", 1)[0]) < revision);
+      if (old.length > 0) await this.bucket.delete(old);
+      cursor = page.truncated ? page.cursor : undefined;
+    } while (cursor);
+  }
+
   /** Deletes the upload and every rendition of every revision. */
   async deleteImage(imageId: string): Promise<void> {
     await this.deletePrefix(`variants/${imageId}/`);

@@ -235,6 +235,23 @@ describe("processor queue consumer", () => {
     expect((await repo.get(id))?.status).toBe("ready");
   });
 
+  it("removes every older revision, even one skipped by a failed enqueue", async () => {
+    const id = await uploaded(await encoded(gradient(320, 240), "jpeg"));
+    await deliver("image-events", [event(id)]);
+    await repo.startReprocess(id, 1, Date.now());
+    await repo.markFailed(id, 2, "enqueue_failed", "queue down", Date.now());
+    const third = await repo.startReprocess(id, 2, Date.now());
+    expect(third?.revision).toBe(3);
+    await deliver("image-events", [event(id, 3)]);
+    const keys = await objectKeys(id);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(keys.every((k) => k.startsWith(`variants/${id}/3/`))).toBe(true);
+    const rows = await env.DB.prepare("select distinct revision from variants where image_id = ?")
+      .bind(id)
+      .all<{ revision: number }>();
+    expect(rows.results.map((r) => r.revision)).toEqual([3]);
+  });
+
   it("purges an image on ImageDeleted", async () => {
     const id = await uploaded(await encoded(gradient(320, 240), "jpeg"));
     await deliver("image-events", [event(id)]);
