@@ -25,7 +25,7 @@ const CONTENT_TYPES: Record<OutputFormat | ImageFormat, string> = {
   heic: "image/heic",
 };
 
-/** Formats we can decode to pixels; HEIC is sniffed and probed but has no WASM decoder here. */
+/** Formats we can decode to pixels (HEIC through libheif, see heic-decode.ts). */
 const DECODABLE: ReadonlySet<ImageFormat> = new Set(["jpeg", "png", "gif", "webp", "avif", "heic"]);
 
 /** ThumbHash wants at most 100 px per side. */

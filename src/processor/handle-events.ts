@@ -66,6 +66,10 @@ async function storeRenditions(
   return stored;
 }
 
+function requestSlowVariants(deps: ProcessorDeps, imageId: string, revision: number) {
+  return deps.enqueue({ type: "SlowVariantsRequested", v: 1, imageId, revision });
+}
+
 /** Removes what a run that lost a race wrote: the image is gone or on another revision. */
 async function cleanUpAfterLostRace(
   deps: ProcessorDeps,
@@ -77,7 +81,9 @@ async function cleanUpAfterLostRace(
   if (!current) {
     await deps.store.deleteImage(imageId);
     await deps.images.purge(imageId);
-  } else if (current.revision !== revision) {
+  } else if (current.revision !== revision && current.servedRevision !== revision) {
+    // A revision still being served (a reprocess is under way) keeps its objects; the next
+    // revision's completion removes them.
     await deps.store.deleteRevision(imageId, revision);
   }
   return "stale";
@@ -93,8 +99,11 @@ export async function handleImageUploaded(
   const claimed = await images.claimProcessing(event.imageId, event.revision, startedAt);
   if (!claimed) {
     const current = await images.get(event.imageId);
-    const duplicate = current?.revision === event.revision && current.status === "ready";
-    return duplicate ? "duplicate" : "stale";
+    if (current?.revision !== event.revision || current.status !== "ready") return "stale";
+    // A redelivery after `ready` may follow a failed send of the slow-stage event: send it
+    // again (the slow stage is idempotent).
+    await requestSlowVariants(deps, event.imageId, event.revision);
+    return "duplicate";
   }
   const upload = await store.readUpload(event.imageId);
   if (!upload) {
@@ -152,12 +161,7 @@ export async function handleImageUploaded(
   if (!completed) return cleanUpAfterLostRace(deps, event.imageId, event.revision);
   // Older revisions stop being served the moment this one is; their objects can go.
   if (event.revision > 1) await store.deleteRevisionsBelow(event.imageId, event.revision);
-  await deps.enqueue({
-    type: "SlowVariantsRequested",
-    v: 1,
-    imageId: event.imageId,
-    revision: event.revision,
-  });
+  await requestSlowVariants(deps, event.imageId, event.revision);
   deps.log({
     msg: "image ready",
     id: event.imageId,

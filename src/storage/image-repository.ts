@@ -99,22 +99,21 @@ export class ImageRepository {
   /** Renditions of the served revision of each image, grouped by image id. */
   async servedVariantsOf(list: readonly ImageRow[]): Promise<Map<string, VariantRow[]>> {
     const byId = new Map<string, VariantRow[]>();
-    const served = list.filter((i) => i.servedRevision !== null);
-    if (served.length === 0) return byId;
+    // One bound parameter per image (D1 allows 100 a query; a page holds at most 100).
+    const ids = list.filter((i) => i.servedRevision !== null).map((i) => i.id);
+    if (ids.length === 0) return byId;
     const rows = await this.db
-      .select()
+      .select({ variant: variants })
       .from(variants)
-      .where(
-        or(
-          ...served.map((i) =>
-            and(eq(variants.imageId, i.id), eq(variants.revision, i.servedRevision ?? 0)),
-          ),
-        ),
-      );
-    for (const row of rows) {
-      const bucket = byId.get(row.imageId);
-      if (bucket) bucket.push(row);
-      else byId.set(row.imageId, [row]);
+      .innerJoin(
+        images,
+        and(eq(images.id, variants.imageId), eq(images.servedRevision, variants.revision)),
+      )
+      .where(inArray(variants.imageId, ids));
+    for (const { variant } of rows) {
+      const bucket = byId.get(variant.imageId);
+      if (bucket) bucket.push(variant);
+      else byId.set(variant.imageId, [variant]);
     }
     return byId;
   }

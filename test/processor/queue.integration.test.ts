@@ -5,6 +5,9 @@ import { newImageId } from "../../src/domain/ids";
 import type { RgbaImage } from "../../src/pipeline/codecs";
 import { createWorkerdCodecs } from "../../src/pipeline/codecs-workerd";
 import type { ImageEvent } from "../../src/pipeline/messages";
+import { DEFAULT_TRANSFORM_OPTIONS } from "../../src/pipeline/presets";
+import { transformImage } from "../../src/pipeline/transform";
+import { handleSlowVariants } from "../../src/processor/handle-events";
 import { ImageRepository } from "../../src/storage/image-repository";
 import { ObjectStore } from "../../src/storage/object-store";
 import processor from "../../workers/processor";
@@ -126,6 +129,41 @@ describe("processor queue consumer", () => {
     await repo.startReprocess(id, 1, Date.now());
     const stale = await deliver("image-events", [{ ...slow, revision: 1 }]);
     expect(stale.explicitAcks).toHaveLength(1);
+    // Revision 1 is still the served one while revision 2 processes: nothing of it is deleted.
+    expect(await store.getVariant(id, 1, "thumb", "webp")).not.toBeNull();
+    expect(await store.getVariant(id, 1, "thumb", "avif")).not.toBeNull();
+  });
+
+  it("keeps the served revision's objects when a reprocess starts during the AVIF stage", async () => {
+    const id = await uploaded(await encoded(gradient(640, 480), "jpeg"));
+    await deliver("image-events", [event(id)]);
+    const options = {
+      ...DEFAULT_TRANSFORM_OPTIONS,
+      presets: DEFAULT_TRANSFORM_OPTIONS.presets.filter((p) => p.name === "thumb"),
+      formats: [],
+      avifPresets: ["thumb" as const],
+    };
+    const outcome = await handleSlowVariants(
+      { type: "SlowVariantsRequested", v: 1, imageId: id, revision: 1 },
+      {
+        images: repo,
+        store,
+        enqueue: async () => {},
+        now: Date.now,
+        log: () => {},
+        // The race: the owner starts a reprocess while the slow stage is encoding.
+        transform: async (bytes) => {
+          const result = await transformImage(bytes, options, codecs);
+          await repo.startReprocess(id, 1, Date.now());
+          return result;
+        },
+      },
+    );
+    expect(outcome).toBe("stale");
+    expect((await repo.get(id))?.servedRevision).toBe(1);
+    expect(await store.getVariant(id, 1, "thumb", "webp")).not.toBeNull();
+    const rows = await repo.getWithVariants(id);
+    expect(rows?.variants.some((v) => v.format === "avif")).toBe(false);
   });
 
   it("keeps alpha for a PNG source: PNG and WebP variants, no JPEG", async () => {
