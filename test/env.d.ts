@@ -4,8 +4,6 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
-      /** Optional in production (JWKS instead); always set in tests. */
-      JWT_SECRET: string;
     }
   }
 }
