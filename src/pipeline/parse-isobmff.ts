@@ -48,6 +48,10 @@ export interface IsoLayout {
 }
 
 const MAX_BOXES = 10_000;
+// Caps for iloc: a still image has a few items (image, alpha, EXIF, thumbnails), a grid one per
+// tile, and each item one extent or a few; 4096 of either is far beyond any real file.
+const MAX_ILOC_ITEMS = 4096;
+const MAX_ILOC_EXTENTS = 4096;
 const ALPHA_URNS = ["urn:mpeg:mpegB:cicp:systems:auxiliary:alpha", "urn:mpeg:hevc:2015:auxid:1"];
 
 function isFourcc(b: Uint8Array, o: number): boolean {
@@ -190,11 +194,21 @@ function readIloc(b: Uint8Array, box: Box): Parse<{ items: IlocItem[]; lengthSiz
     return fail("corrupt_image", "HEIF iloc is malformed");
   }
   p += 2;
+  if (p + (v < 2 ? 2 : 4) > box.end) return fail("corrupt_image", "HEIF iloc is truncated");
   const count = v < 2 ? u16be(b, p) : u32be(b, p);
   p += v < 2 ? 2 : 4;
+  // Zero-width fields are legal, so a byte bound alone does not stop a crafted iloc: one item
+  // header is at least 6 bytes but an extent can be 0 bytes, which let 65,535 extents per item
+  // cost nothing in the file and everything in memory. Real files carry a handful of items
+  // (grids stay well under a few hundred tiles), so both counts are capped outright.
+  if (count > MAX_ILOC_ITEMS) return fail("corrupt_image", "HEIF iloc has too many items");
+  const itemHeader = (v < 2 ? 2 : 4) + (v >= 1 ? 2 : 0) + 2 + baseSize + 2;
+  const extentBytes = indexSize + offsetSize + lengthSize;
+  if (count * itemHeader > box.end - p) return fail("corrupt_image", "HEIF iloc is truncated");
   const items: IlocItem[] = [];
+  let totalExtents = 0;
   for (let i = 0; i < count; i++) {
-    if (p > box.end) return fail("corrupt_image", "HEIF iloc is truncated");
+    if (p + itemHeader > box.end) return fail("corrupt_image", "HEIF iloc is truncated");
     const id = v < 2 ? u16be(b, p) : u32be(b, p);
     p += v < 2 ? 2 : 4;
     const method = v >= 1 ? u16be(b, p) & 15 : 0;
@@ -204,6 +218,18 @@ function readIloc(b: Uint8Array, box: Box): Parse<{ items: IlocItem[]; lengthSiz
     p += baseSize;
     const extentCount = u16be(b, p);
     p += 2;
+    totalExtents += extentCount;
+    if (totalExtents > MAX_ILOC_EXTENTS) {
+      return fail("corrupt_image", "HEIF iloc has too many extents");
+    }
+    // With no offset, length or index an extent means "the whole source": more than one of
+    // those in an item says nothing new and is only a way to make the loop below free.
+    if (extentBytes === 0 && extentCount > 1) {
+      return fail("corrupt_image", "HEIF iloc repeats an empty extent");
+    }
+    if (extentCount * extentBytes > box.end - p) {
+      return fail("corrupt_image", "HEIF iloc is truncated");
+    }
     const extents: IlocExtent[] = [];
     for (let e = 0; e < extentCount; e++) {
       p += indexSize;
@@ -211,7 +237,6 @@ function readIloc(b: Uint8Array, box: Box): Parse<{ items: IlocItem[]; lengthSiz
       p += offsetSize;
       extents.push({ offset, length: uint(b, p, lengthSize), lengthFieldAt: p });
       p += lengthSize;
-      if (p > box.end) return fail("corrupt_image", "HEIF iloc is truncated");
     }
     items.push({ id, method, extents });
   }
