@@ -36,7 +36,8 @@ function principalFrom(payload: JWTPayload): Principal | null {
   if (typeof payload.sub !== "string" || payload.sub === "" || payload.sub.length > 128) {
     return null;
   }
-  const admin = payload.admin === true || payload.role === "admin";
+  // One explicit boolean claim: a generic `role` is often filled in by identity providers.
+  const admin = payload.admin === true;
   return { userId: payload.sub, admin };
 }
 

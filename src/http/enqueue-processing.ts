@@ -4,7 +4,8 @@ import type { Services } from "./context";
 
 /**
  * Queues processing of a stored upload. If the queue refuses, the image ends `failed` with
- * `enqueue_failed` (which :reprocess restarts) and the caller gets a 503 — never a stuck status.
+ * `enqueue_failed` (which :reprocess restarts) and the caller gets a 503. If even that write
+ * fails, the image stays `uploaded` until :reprocess accepts it as stale.
  */
 export async function enqueueProcessing(
   services: Pick<Services, "images" | "events">,

@@ -24,7 +24,10 @@ export function imageSecurityHeaders(): Headers {
 
 /** Streams an R2 object with conditional (304/412) and single-range (206/416) semantics. */
 export async function serveObject(req: Request, object: StoredObject): Promise<Response> {
-  const range = parseRange(req.headers.get("Range"), object.size);
+  // R2 cannot evaluate If-Range; ignoring the Range (a full 200) is always allowed and never
+  // stitches bytes of two different versions together.
+  const rangeHeader = req.headers.has("If-Range") ? null : req.headers.get("Range");
+  const range = parseRange(rangeHeader, object.size);
   if (range.kind === "unsatisfiable") {
     throw new ApiError("range_not_satisfiable", undefined, undefined, {
       "Content-Range": `bytes */${object.size}`,

@@ -47,7 +47,7 @@ export interface EncodeSettings {
   quality: number;
 }
 
-/** Runtime-neutral codec set: every call runs in a fresh WASM instance and never throws. */
+/** Runtime-neutral codec set: every WASM call runs in a fresh instance; nothing throws. */
 export interface Codecs {
   /**
    * Decodes the first frame of an image to 8-bit RGBA. With a hint, a JPEG comes out at the

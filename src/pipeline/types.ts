@@ -83,7 +83,10 @@ export interface TransformOutput {
   /** Upright dimensions (after EXIF orientation). */
   width: number;
   height: number;
-  /** The `original` variant: container-level stripped bytes, same format as the upload. */
+  /**
+   * The `original` variant: container-level stripped bytes in the upload's format, or (an AVIF
+   * whose metadata cannot be blanked in place) the decoded image as WebP/PNG.
+   */
   original: EncodedVariant;
   variants: EncodedVariant[];
   /** ThumbHash of the image, base64. */

@@ -34,8 +34,10 @@ export interface ImagePage {
   nextCursor: string | null;
 }
 
-// A crashed upload must not leave an image stuck in `uploading` forever.
+// A crashed upload frees its slot after this long (while the upload URL is still valid).
 const STALE_UPLOAD_MS = 10 * 60_000;
+// Longer than any processing run with its retries and backoff; after it :reprocess may restart.
+const STALE_PROCESSING_MS = 30 * 60_000;
 
 /** The only code that queries D1 for images and variants. */
 export class ImageRepository {
@@ -160,8 +162,11 @@ export class ImageRepository {
     };
   }
 
-  /** Atomically takes the single upload slot; false when already used or in progress. */
-  async claimUpload(id: string, now: number): Promise<boolean> {
+  /**
+   * Atomically takes the single upload slot. Returns the claim (its start time), which the
+   * later release or completion must present, or null when the slot is used or in progress.
+   */
+  async claimUpload(id: string, now: number): Promise<number | null> {
     const rows = await this.db
       .update(images)
       .set({ status: "uploading", uploadStartedAt: now, updatedAt: now })
@@ -175,23 +180,27 @@ export class ImageRepository {
         ),
       )
       .returning({ id: images.id });
-    return rows.length === 1;
+    return rows.length === 1 ? now : null;
   }
 
-  /** Gives the upload slot back after a failed transfer so the client can retry. */
-  async releaseUpload(id: string, now: number): Promise<void> {
+  /** Gives the upload slot back after a failed transfer, if this claim still holds it. */
+  async releaseUpload(id: string, claim: number, now: number): Promise<void> {
     await this.db
       .update(images)
       .set({ status: "pending", uploadStartedAt: null, updatedAt: now })
-      .where(and(eq(images.id, id), eq(images.status, "uploading")));
+      .where(
+        and(eq(images.id, id), eq(images.status, "uploading"), eq(images.uploadStartedAt, claim)),
+      );
   }
 
-  /** Records a stored upload; false if the image was deleted meanwhile. */
-  async markUploaded(id: string, bytes: number, now: number): Promise<boolean> {
+  /** Records a stored upload; false if the image was deleted or the claim was taken over. */
+  async markUploaded(id: string, claim: number, bytes: number, now: number): Promise<boolean> {
     const rows = await this.db
       .update(images)
       .set({ status: "uploaded", bytes, uploadedAt: now, updatedAt: now })
-      .where(and(eq(images.id, id), eq(images.status, "uploading")))
+      .where(
+        and(eq(images.id, id), eq(images.status, "uploading"), eq(images.uploadStartedAt, claim)),
+      )
       .returning({ id: images.id });
     return rows.length === 1;
   }
@@ -215,42 +224,44 @@ export class ImageRepository {
     return row ?? null;
   }
 
-  /** Records variants and marks the image ready, only if it is still this revision. */
+  /**
+   * Records variants and marks the image ready, atomically and only if it is still this
+   * revision in `processing` (a delete or reprocess meanwhile writes nothing).
+   */
   async completeProcessing(
     id: string,
     revision: number,
     result: ProcessedImage,
     now: number,
   ): Promise<boolean> {
-    const rows = result.variants.map((v) => ({ ...v, imageId: id, revision, createdAt: now }));
-    const [, , updated] = await this.db.batch([
-      this.db.insert(variants).values(rows).onConflictDoNothing(),
-      this.db
-        .delete(variants)
-        .where(and(eq(variants.imageId, id), lt(variants.revision, revision))),
-      this.db
-        .update(images)
-        .set({
-          status: "ready",
-          servedRevision: revision,
-          format: result.format,
-          contentType: result.contentType,
-          width: result.width,
-          height: result.height,
-          placeholder: result.placeholder,
-          dominantColor: result.dominantColor,
-          timings: JSON.stringify(result.timings),
-          failureCode: null,
-          failureDetail: null,
-          processedAt: now,
-          updatedAt: now,
-        })
-        .where(
-          and(eq(images.id, id), eq(images.revision, revision), eq(images.status, "processing")),
+    const results = await this.d1.batch([
+      ...this.guardedVariantInserts(id, revision, result.variants, now, "processing"),
+      this.d1
+        .prepare("delete from variants where image_id = ?1 and revision < ?2")
+        .bind(id, revision),
+      this.d1
+        .prepare(
+          `update images set status = 'ready', served_revision = ?2, format = ?3,
+             content_type = ?4, width = ?5, height = ?6, placeholder = ?7, dominant_color = ?8,
+             timings = ?9, failure_code = null, failure_detail = null, processed_at = ?10,
+             updated_at = ?10
+           where id = ?1 and revision = ?2 and status = 'processing'
+           returning id`,
         )
-        .returning({ id: images.id }),
+        .bind(
+          id,
+          revision,
+          result.format,
+          result.contentType,
+          result.width,
+          result.height,
+          result.placeholder,
+          result.dominantColor,
+          JSON.stringify(result.timings),
+          now,
+        ),
     ]);
-    return updated.length === 1;
+    return (results[results.length - 1]?.results.length ?? 0) === 1;
   }
 
   /** Adds renditions to a ready image; false (nothing written) if it moved to another revision. */
@@ -261,32 +272,44 @@ export class ImageRepository {
     now: number,
   ): Promise<boolean> {
     if (added.length === 0) return true;
-    // One statement per row, each guarded in SQL, so a concurrent reprocess or delete can
-    // never leave rows for a revision that is no longer current.
+    await this.d1.batch(this.guardedVariantInserts(id, revision, added, now, "ready"));
+    return (await this.get(id))?.revision === revision;
+  }
+
+  /**
+   * One insert per row, each guarded in SQL by the image's revision and status, so a
+   * concurrent reprocess or delete can never leave rows for a revision that is not current
+   * (and a purged image never trips the foreign key).
+   */
+  private guardedVariantInserts(
+    id: string,
+    revision: number,
+    rows: ProcessedImage["variants"],
+    now: number,
+    status: "processing" | "ready",
+  ): D1PreparedStatement[] {
     const insert = this.d1.prepare(
       `insert into variants
          (image_id, revision, name, format, content_type, width, height, bytes, etag, created_at)
        select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
-       where exists (select 1 from images where id = ?1 and revision = ?2 and status = 'ready')
+       where exists (select 1 from images where id = ?1 and revision = ?2 and status = ?11)
        on conflict do nothing`,
     );
-    await this.d1.batch(
-      added.map((v) =>
-        insert.bind(
-          id,
-          revision,
-          v.name,
-          v.format,
-          v.contentType,
-          v.width,
-          v.height,
-          v.bytes,
-          v.etag,
-          now,
-        ),
+    return rows.map((v) =>
+      insert.bind(
+        id,
+        revision,
+        v.name,
+        v.format,
+        v.contentType,
+        v.width,
+        v.height,
+        v.bytes,
+        v.etag,
+        now,
+        status,
       ),
     );
-    return (await this.get(id))?.revision === revision;
   }
 
   /** Ends processing of a revision with a failure code (no-op if superseded or deleted). */
@@ -311,7 +334,11 @@ export class ImageRepository {
     return rows.length === 1;
   }
 
-  /** Starts a new revision from the stored upload; null unless the image is ready or failed. */
+  /**
+   * Starts a new revision from the stored upload: from `ready` or `failed`, or from an
+   * `uploaded`/`processing` revision that has made no progress for STALE_PROCESSING_MS (a
+   * lost event must not strand an image). Null when none applies.
+   */
   async startReprocess(id: string, revision: number, now: number): Promise<ImageRow | null> {
     const [row] = await this.db
       .update(images)
@@ -326,7 +353,13 @@ export class ImageRepository {
         and(
           eq(images.id, id),
           eq(images.revision, revision),
-          inArray(images.status, ["ready", "failed"]),
+          or(
+            inArray(images.status, ["ready", "failed"]),
+            and(
+              inArray(images.status, ["uploaded", "processing"]),
+              lt(images.updatedAt, now - STALE_PROCESSING_MS),
+            ),
+          ),
         ),
       )
       .returning();

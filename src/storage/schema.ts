@@ -40,7 +40,7 @@ export const images = sqliteTable(
     failureDetail: text("failure_detail"),
     placeholder: text("placeholder"),
     dominantColor: text("dominant_color"),
-    /** JSON: queueWaitMs, decodeMs, resizeMs, encodeMs, totalMs. */
+    /** JSON: queueWaitMs, decodeMs, resizeMs, encodeMs, transformMs, totalMs. */
     timings: text("timings"),
     uploadStartedAt: integer("upload_started_at"),
     uploadedAt: integer("uploaded_at"),

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { call, problemCode, token } from "../helpers/edge";
+import { call, createImage, problemCode, token } from "../helpers/edge";
 
 function withBearer(jwt: string): RequestInit {
   return { headers: { Authorization: `Bearer ${jwt}` } };
@@ -62,6 +62,19 @@ describe("authentication", () => {
       .sign(new TextEncoder().encode(env.JWT_SECRET));
     const res = await call("/v1/images", withBearer(jwt));
     expect(res.status).toBe(401);
+  });
+
+  it("grants admin only for the explicit admin claim, never for a role claim", async () => {
+    const created = await createImage("alice");
+    const roleToken = await new SignJWT({ role: "admin" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("mallory")
+      .setIssuer(env.JWT_ISSUER)
+      .setAudience(env.JWT_AUDIENCE)
+      .setExpirationTime("5m")
+      .sign(new TextEncoder().encode(env.JWT_SECRET));
+    const res = await call(`/v1/images/${created.id}`, withBearer(roleToken));
+    expect(res.status).toBe(404);
   });
 
   it("rejects a malformed Authorization header", async () => {

@@ -264,6 +264,20 @@ describe("POST /v1/images/{id}:reprocess", () => {
     expect(body).toMatchObject({ status: "uploaded", revision: 2 });
   });
 
+  it("restarts an upload whose processing stalled for 30 minutes", async () => {
+    const created = await createImage("alice");
+    const put = await call(created.upload.url, { method: "PUT", body: new Uint8Array(100) });
+    expect(put.status).toBe(200);
+    const early = await callAs("alice", `/v1/images/${created.id}:reprocess`, { method: "POST" });
+    expect(early.status).toBe(409);
+    await env.DB.prepare("update images set updated_at = ? where id = ?")
+      .bind(Date.now() - 31 * 60_000, created.id)
+      .run();
+    const res = await callAs("alice", `/v1/images/${created.id}:reprocess`, { method: "POST" });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ status: "uploaded", revision: 2 });
+  });
+
   it("refuses images that have nothing to reprocess, and hides others' images", async () => {
     const created = await createImage("alice");
     const pending = await callAs("alice", `/v1/images/${created.id}:reprocess`, { method: "POST" });

@@ -102,7 +102,7 @@ export async function seedReadyImage(
     }
   }
   await repo.claimUpload(created.id, now);
-  await repo.markUploaded(created.id, 4000, now);
+  await repo.markUploaded(created.id, now, 4000, now);
   await repo.claimProcessing(created.id, 1, now);
   await repo.completeProcessing(
     created.id,

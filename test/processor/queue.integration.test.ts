@@ -46,7 +46,7 @@ async function uploaded(bytes: Uint8Array, owner = "alice"): Promise<string> {
   const stream = new FixedLengthStream(bytes.byteLength);
   void body.pipeTo(stream.writable);
   await store.putUpload(id, stream.readable, "application/octet-stream");
-  await repo.markUploaded(id, bytes.byteLength, now);
+  await repo.markUploaded(id, now, bytes.byteLength, now);
   return id;
 }
 
@@ -288,6 +288,34 @@ describe("processor queue consumer", () => {
       .bind(id)
       .all<{ revision: number }>();
     expect(rows.results.map((r) => r.revision)).toEqual([3]);
+  });
+
+  it("writes no rows (and no foreign-key error) when the image is purged mid-processing", async () => {
+    const id = await uploaded(await encoded(gradient(320, 240), "jpeg"));
+    expect(await repo.claimProcessing(id, 1, Date.now())).not.toBeNull();
+    await repo.markDeleted(id, Date.now());
+    await repo.purge(id);
+    const variant = { name: "thumb", format: "webp", contentType: "image/webp" };
+    const done = await repo.completeProcessing(
+      id,
+      1,
+      {
+        format: "jpeg",
+        contentType: "image/jpeg",
+        width: 320,
+        height: 240,
+        placeholder: "x",
+        dominantColor: "#000000",
+        timings: {},
+        variants: [{ ...variant, width: 256, height: 192, bytes: 10, etag: '"e"' }],
+      },
+      Date.now(),
+    );
+    expect(done).toBe(false);
+    const rows = await env.DB.prepare("select count(*) as n from variants where image_id = ?")
+      .bind(id)
+      .first<{ n: number }>();
+    expect(rows?.n).toBe(0);
   });
 
   it("purges an image on ImageDeleted", async () => {

@@ -40,8 +40,8 @@ export const uploadsApp = new Hono<AppEnv>().put("/upload/:id", async (c) => {
   const body = c.req.raw.body;
   if (!body) throw new ApiError("bad_request", "The upload has no body.");
 
-  const now = Date.now();
-  if (!(await images.claimUpload(id, now))) {
+  const claim = await images.claimUpload(id, Date.now());
+  if (claim === null) {
     throw new ApiError("upload_already_used", `The image is ${image.status}.`);
   }
   let stored: R2Object;
@@ -49,14 +49,19 @@ export const uploadsApp = new Hono<AppEnv>().put("/upload/:id", async (c) => {
     // Streamed straight into R2: the body is never buffered in the isolate.
     stored = await store.putUpload(id, body, "application/octet-stream");
   } catch (err) {
-    await images.releaseUpload(id, Date.now());
+    await images.releaseUpload(id, claim, Date.now());
     console.warn(JSON.stringify({ level: "warn", msg: "upload failed", id, err: String(err) }));
     throw new ApiError("bad_request", "The upload did not complete; retry the same URL.");
   }
   const uploadedAt = Date.now();
-  if (!(await images.markUploaded(id, stored.size, uploadedAt))) {
-    await store.deleteImage(id);
-    throw new ApiError("image_not_found");
+  if (!(await images.markUploaded(id, claim, stored.size, uploadedAt))) {
+    // Deleted meanwhile: our bytes are an orphan. Otherwise a later claim took the slot over
+    // and owns the object now; leave it alone.
+    if (!(await images.get(id))) {
+      await store.deleteImage(id);
+      throw new ApiError("image_not_found");
+    }
+    throw new ApiError("upload_already_used", "Another upload took this slot over.");
   }
   await enqueueProcessing(c.get("services"), id, image.revision);
   const updated = await images.get(id);
