@@ -6,6 +6,8 @@ export interface StoredObject {
   contentType: string;
   /** Size from D1, so a Range can be checked before R2 is asked. */
   size: number;
+  /** ETag recorded in D1 when known: a matching If-None-Match is answered without R2. */
+  etag?: string;
   cacheControl: string;
   /** Extra headers (Vary, Content-Disposition, ...). */
   headers?: Readonly<Record<string, string>>;
@@ -32,6 +34,14 @@ export async function serveObject(req: Request, object: StoredObject): Promise<R
     throw new ApiError("range_not_satisfiable", undefined, undefined, {
       "Content-Range": `bytes */${object.size}`,
     });
+  }
+  const ifNoneMatch = req.headers.get("If-None-Match");
+  if (object.etag !== undefined && etagMatches(ifNoneMatch, object.etag)) {
+    const headers = imageSecurityHeaders();
+    headers.set("ETag", object.etag);
+    headers.set("Cache-Control", object.cacheControl);
+    for (const [name, value] of Object.entries(object.headers ?? {})) headers.set(name, value);
+    return new Response(null, { status: 304, headers });
   }
   const obj = await object.get({
     onlyIf: req.headers,

@@ -188,6 +188,18 @@ describe("HTTP semantics of image responses", () => {
     expect(await problemCode(mismatch)).toBe("precondition_failed");
   });
 
+  it("answers a matching If-None-Match from D1 alone, without reading R2", async () => {
+    const { image } = await seedReadyImage("alice", "public");
+    const first = await call(`/i/${image.id}/thumb`);
+    const etag = first.headers.get("ETag") ?? "";
+    await first.arrayBuffer();
+    await env.BUCKET.delete(`variants/${image.id}/1/thumb.jpeg`);
+    const cached = await call(`/i/${image.id}/thumb`, { headers: { "If-None-Match": etag } });
+    expect(cached.status).toBe(304);
+    expect(cached.headers.get("ETag")).toBe(etag);
+    expect(cached.headers.get("X-Content-Type-Options")).toBe("nosniff");
+  });
+
   it("keeps serving the previous revision while a reprocess runs", async () => {
     const { image } = await seedReadyImage("alice", "public");
     const res = await callAs("alice", `/v1/images/${image.id}:reprocess`, { method: "POST" });

@@ -35,6 +35,7 @@ function serveVariant(
   return serveObject(req, {
     contentType: row.contentType,
     size: row.bytes,
+    etag: row.etag,
     cacheControl,
     // The Cache API and CDNs ignore Vary for keys, so only say it when it matters.
     headers: candidates.length > 1 ? { Vary: "Accept" } : {},
