@@ -1,10 +1,13 @@
 import type { RgbaImage } from "./codec-glue";
+import { gifCanvas } from "./parse-gif";
 import type { Result, TransformError } from "./types";
 
 /**
  * First-frame GIF decoder in plain TypeScript. None of the shipped WASM codecs read GIF, and a
  * GIF frame is small, palette-based LZW, so JS is fast enough and cannot trap an instance.
- * The frame is composited onto a transparent canvas of the logical screen size.
+ * The frame is composited onto a transparent canvas of the logical screen size, grown to hold
+ * the frame when it reaches past the screen: exactly the size probeHeader reports, so the pixel
+ * limit checked before decoding bounds every buffer allocated here.
  */
 
 function corrupt(detail: string): Result<RgbaImage, TransformError> {
@@ -17,8 +20,8 @@ export function decodeGifFirstFrame(bytes: Uint8Array): Result<RgbaImage, Transf
   const sig = String.fromCharCode(...bytes.subarray(0, 6));
   if (sig !== "GIF87a" && sig !== "GIF89a") return corrupt("bad signature");
   const u16 = (o: number): number => (bytes[o] ?? 0) | ((bytes[o + 1] ?? 0) << 8);
-  const width = u16(6);
-  const height = u16(8);
+  const screenWidth = u16(6);
+  const screenHeight = u16(8);
   const flags = bytes[10] ?? 0;
   let pos = 13;
   let globalTable: Uint8Array | null = null;
@@ -73,6 +76,8 @@ export function decodeGifFirstFrame(bytes: Uint8Array): Result<RgbaImage, Transf
         data.set(c, off);
         off += c.length;
       }
+      const { width, height } = gifCanvas(screenWidth, screenHeight, fx + fw, fy + fh);
+      if (width === 0 || height === 0) return corrupt("empty canvas");
       const indices = lzwDecode(data, minCodeSize, fw * fh);
       const out = new Uint8Array(width * height * 4);
       const interlaced = (fflags & 0x40) !== 0;

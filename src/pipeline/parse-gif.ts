@@ -51,8 +51,8 @@ export function walkGif(b: Uint8Array): Parse<GifLayout> {
     frames: 0,
     hasAlpha: false,
   };
-  let maxRight = 0;
-  let maxBottom = 0;
+  let firstRight = 0;
+  let firstBottom = 0;
   while (layout.blocks.length < MAX_BLOCKS) {
     const intro = b[off];
     if (intro === 0x3b) {
@@ -80,8 +80,10 @@ export function walkGif(b: Uint8Array): Parse<GifLayout> {
       const dataAt = off + 10 + (local & 0x80 ? 3 * (1 << ((local & 7) + 1)) : 0);
       const end = skipSubBlocks(b, dataAt + 1);
       if (dataAt >= b.length || end < 0) return fail("corrupt_image", "GIF image is truncated");
-      maxRight = Math.max(maxRight, right);
-      maxBottom = Math.max(maxBottom, bottom);
+      if (layout.frames === 0) {
+        firstRight = right;
+        firstBottom = bottom;
+      }
       layout.frames++;
       layout.blocks.push({ kind: "image", label: 0, app: "", start: off, end });
       off = end;
@@ -100,10 +102,25 @@ export function walkGif(b: Uint8Array): Parse<GifLayout> {
   }
   if (layout.end === 0) return fail("corrupt_image", "GIF has too many blocks");
   if (layout.frames === 0) return fail("corrupt_image", "GIF has no image");
-  // A zero logical screen is common in old encoders; browsers size it from the frames.
-  if (layout.width === 0 || layout.height === 0) {
-    layout.width = maxRight;
-    layout.height = maxBottom;
-  }
+  // The size we report is the size decodeGifFirstFrame allocates, so the pixel limit and the
+  // memory estimate cover what is really decoded: the logical screen grown to hold the first
+  // frame (Chromium does the same; a zero screen from old encoders becomes the frame's size).
+  // Sizing from the screen alone let a 16x16 screen carry a 30000x30000 first frame.
+  const canvas = gifCanvas(layout.width, layout.height, firstRight, firstBottom);
+  layout.width = canvas.width;
+  layout.height = canvas.height;
   return ok(layout);
+}
+
+/**
+ * The canvas a GIF's first frame is composited onto: the logical screen, grown to reach the
+ * first frame's right and bottom edges. Shared by the probe and the decoder so they agree.
+ */
+export function gifCanvas(
+  screenWidth: number,
+  screenHeight: number,
+  firstRight: number,
+  firstBottom: number,
+): { width: number; height: number } {
+  return { width: Math.max(screenWidth, firstRight), height: Math.max(screenHeight, firstBottom) };
 }

@@ -114,6 +114,15 @@ function readExtended(b: Uint8Array, layout: WebpLayout, vp8x: WebpChunk): Parse
   }
   if (animated) {
     if (frames === 0) return fail("corrupt_image", "animated WebP has no frames");
+    // The pixel limit is checked against the canvas, but the decoder is handed a frame's own
+    // bitstream (webp-frame.ts), which allocates by that bitstream's header: each frame must
+    // fit inside the canvas or a tiny canvas could carry a 16383x16383 frame. libwebp's demuxer
+    // rejects such files too, so checking every frame costs no real file.
+    for (const c of layout.chunks) {
+      if (c.fourcc !== "ANMF") continue;
+      const fits = frameFitsCanvas(b, c, layout.width, layout.height);
+      if (!fits.ok) return fits;
+    }
     layout.frames = frames;
     return ok(layout);
   }
@@ -126,4 +135,39 @@ function readExtended(b: Uint8Array, layout: WebpLayout, vp8x: WebpChunk): Parse
   }
   layout.hasAlpha ||= info.value.alpha;
   return ok(layout);
+}
+
+/** Checks that an ANMF frame, and every bitstream inside it, lies within the canvas. */
+function frameFitsCanvas(
+  b: Uint8Array,
+  anmf: WebpChunk,
+  canvasWidth: number,
+  canvasHeight: number,
+): Parse<true> {
+  // 16-byte frame header, then at least one sub-chunk header.
+  if (anmf.size < 16 + 8) return fail("corrupt_image", "WebP ANMF frame is truncated");
+  const x = u24le(b, anmf.data) * 2;
+  const y = u24le(b, anmf.data + 3) * 2;
+  const inside = (w: number, h: number): boolean => x + w <= canvasWidth && y + h <= canvasHeight;
+  if (!inside(u24le(b, anmf.data + 6) + 1, u24le(b, anmf.data + 9) + 1)) {
+    return fail("corrupt_image", "WebP animation frame lies outside the canvas");
+  }
+  const end = anmf.data + anmf.size;
+  let images = 0;
+  for (let p = anmf.data + 16; p + 8 <= end; ) {
+    const size = u32le(b, p + 4);
+    if (p + 8 + size > end) return fail("corrupt_image", "WebP ANMF sub-chunk runs past the end");
+    const sub: WebpChunk = { fourcc: ascii(b, p, 4), start: p, data: p + 8, size, end };
+    if (sub.fourcc === "VP8 " || sub.fourcc === "VP8L") {
+      const info = bitstreamInfo(b, sub);
+      if (!info.ok) return info;
+      if (!inside(info.value.width, info.value.height)) {
+        return fail("corrupt_image", "WebP animation frame bitstream is larger than the canvas");
+      }
+      images++;
+    }
+    p += 8 + size + (size & 1);
+  }
+  if (images === 0) return fail("corrupt_image", "WebP animation frame has no image data");
+  return ok(true);
 }
