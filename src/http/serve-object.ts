@@ -24,6 +24,14 @@ export function imageSecurityHeaders(): Headers {
   });
 }
 
+function responseHeaders(object: StoredObject, etag: string): Headers {
+  const headers = imageSecurityHeaders();
+  headers.set("ETag", etag);
+  headers.set("Cache-Control", object.cacheControl);
+  for (const [name, value] of Object.entries(object.headers ?? {})) headers.set(name, value);
+  return headers;
+}
+
 /** Streams an R2 object with conditional (304/412) and single-range (206/416) semantics. */
 export async function serveObject(req: Request, object: StoredObject): Promise<Response> {
   // R2 cannot evaluate If-Range; ignoring the Range (a full 200) is always allowed and never
@@ -35,25 +43,17 @@ export async function serveObject(req: Request, object: StoredObject): Promise<R
       "Content-Range": `bytes */${object.size}`,
     });
   }
-  const ifNoneMatch = req.headers.get("If-None-Match");
-  if (object.etag !== undefined && etagMatches(ifNoneMatch, object.etag)) {
-    const headers = imageSecurityHeaders();
-    headers.set("ETag", object.etag);
-    headers.set("Cache-Control", object.cacheControl);
-    for (const [name, value] of Object.entries(object.headers ?? {})) headers.set(name, value);
-    return new Response(null, { status: 304, headers });
+  if (object.etag !== undefined && etagMatches(req.headers.get("If-None-Match"), object.etag)) {
+    return new Response(null, { status: 304, headers: responseHeaders(object, object.etag) });
   }
   const obj = await object.get({
     onlyIf: req.headers,
     ...(range.kind === "partial" ? { range: { offset: range.offset, length: range.length } } : {}),
   });
   if (!obj) throw new ApiError("variant_not_found");
-  const headers = imageSecurityHeaders();
+  const headers = responseHeaders(object, obj.httpEtag);
   headers.set("Content-Type", object.contentType);
-  headers.set("ETag", obj.httpEtag);
   headers.set("Last-Modified", obj.uploaded.toUTCString());
-  headers.set("Cache-Control", object.cacheControl);
-  for (const [name, value] of Object.entries(object.headers ?? {})) headers.set(name, value);
   if (!("body" in obj)) {
     // R2 answers a failed precondition without a body; only If-Match/If-Unmodified-Since
     // failures are 412, a matching If-None-Match/If-Modified-Since is a 304.

@@ -193,16 +193,21 @@ export class ImageRepository {
       );
   }
 
-  /** Records a stored upload; false if the image was deleted or the claim was taken over. */
-  async markUploaded(id: string, claim: number, bytes: number, now: number): Promise<boolean> {
-    const rows = await this.db
+  /** Records a stored upload; null if the image was deleted or the claim was taken over. */
+  async markUploaded(
+    id: string,
+    claim: number,
+    bytes: number,
+    now: number,
+  ): Promise<ImageRow | null> {
+    const [row] = await this.db
       .update(images)
       .set({ status: "uploaded", bytes, uploadedAt: now, updatedAt: now })
       .where(
         and(eq(images.id, id), eq(images.status, "uploading"), eq(images.uploadStartedAt, claim)),
       )
-      .returning({ id: images.id });
-    return rows.length === 1;
+      .returning();
+    return row ?? null;
   }
 
   /**
@@ -374,18 +379,9 @@ export class ImageRepository {
       .where(eq(images.id, id));
   }
 
-  /** Removes the rows of an image (variants cascade). */
+  /** Removes the rows of an image; its variant rows go with it (foreign key cascade). */
   async purge(id: string): Promise<void> {
-    await this.db.batch([
-      this.db.delete(variants).where(eq(variants.imageId, id)),
-      this.db.delete(images).where(eq(images.id, id)),
-    ]);
-  }
-
-  /** Whether a row (deleted or not) still exists for this id. */
-  async exists(id: string): Promise<boolean> {
-    const [row] = await this.db.select({ id: images.id }).from(images).where(eq(images.id, id));
-    return row !== undefined;
+    await this.db.delete(images).where(eq(images.id, id));
   }
 }
 

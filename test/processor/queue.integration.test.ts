@@ -324,7 +324,8 @@ describe("processor queue consumer", () => {
     await repo.markDeleted(id, Date.now());
     await deliver("image-events", [{ type: "ImageDeleted", v: 1, imageId: id }]);
     expect(await objectKeys(id)).toEqual([]);
-    expect(await repo.exists(id)).toBe(false);
+    const row = await env.DB.prepare("select id from images where id = ?").bind(id).first();
+    expect(row).toBeNull();
     expect(await store.getUpload(id)).toBeNull();
   });
 });

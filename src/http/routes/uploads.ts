@@ -53,8 +53,8 @@ export const uploadsApp = new Hono<AppEnv>().put("/upload/:id", async (c) => {
     console.warn(JSON.stringify({ level: "warn", msg: "upload failed", id, err: String(err) }));
     throw new ApiError("bad_request", "The upload did not complete; retry the same URL.");
   }
-  const uploadedAt = Date.now();
-  if (!(await images.markUploaded(id, claim, stored.size, uploadedAt))) {
+  const updated = await images.markUploaded(id, claim, stored.size, Date.now());
+  if (!updated) {
     // Deleted meanwhile: our bytes are an orphan. Otherwise a later claim took the slot over
     // and owns the object now; leave it alone.
     if (!(await images.get(id))) {
@@ -63,7 +63,6 @@ export const uploadsApp = new Hono<AppEnv>().put("/upload/:id", async (c) => {
     }
     throw new ApiError("upload_already_used", "Another upload took this slot over.");
   }
-  await enqueueProcessing(c.get("services"), id, image.revision);
-  const updated = await images.get(id);
-  return c.json(presentImage(updated ?? image));
+  await enqueueProcessing(c.get("services"), id, updated.revision);
+  return c.json(presentImage(updated));
 });
