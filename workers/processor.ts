@@ -31,7 +31,12 @@ function stageOptions(env: Env): Record<TransformStage, TransformOptions> {
   const avif = base.avifPresets;
   return {
     primary: { ...base, avifPresets: [] },
-    slow: { ...base, presets: base.presets.filter((p) => avif.includes(p.name)), formats: [] },
+    slow: {
+      ...base,
+      presets: base.presets.filter((p) => avif.includes(p.name)),
+      formats: [],
+      original: false,
+    },
   };
 }
 

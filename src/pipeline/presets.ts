@@ -34,4 +34,5 @@ export const DEFAULT_TRANSFORM_OPTIONS: TransformOptions = {
   // avif({ quality: 50 }); the encoders are configured to match sharp's at the same setting.
   quality: { jpeg: 80, webp: 80, avif: 50 },
   metadata: { keepCopyrightAndCamera: false },
+  original: true,
 };

@@ -217,12 +217,15 @@ export async function transformImage(
   const tooBig = decodeMemoryProblem(probe, estimateDecodeMemory(probe, input.length, expected));
   if (tooBig) return fail("too_many_pixels", tooBig);
 
-  const stripped = stripMetadata(input, probe.format, options.metadata);
+  const stripped = options.original ? stripMetadata(input, probe.format, options.metadata) : null;
   // An AVIF whose metadata cannot be blanked in place still gets served: its original is
   // re-encoded from the decoded pixels below instead of failing the whole image.
   const reencode =
-    !stripped.ok && stripped.error.code === "unsupported_format" && probe.format === "avif";
-  if (!stripped.ok && !reencode) return stripped;
+    stripped !== null &&
+    !stripped.ok &&
+    stripped.error.code === "unsupported_format" &&
+    probe.format === "avif";
+  if (stripped !== null && !stripped.ok && !reencode) return stripped;
 
   let t = performance.now();
   const decoded = await codecs.decode(input, probe.format, hint);
@@ -238,8 +241,8 @@ export async function transformImage(
   }
   const alpha = probe.hasAlpha && hasTransparency(full);
 
-  let original: EncodedVariant;
-  if (stripped.ok) {
+  let original: EncodedVariant | null = null;
+  if (stripped?.ok) {
     original = {
       name: "original",
       format: probe.format,
@@ -248,7 +251,7 @@ export async function transformImage(
       height: uprightH,
       bytes: stripped.value,
     };
-  } else {
+  } else if (reencode) {
     t = performance.now();
     const re = await reencodedOriginal(full, orientation, codecs);
     encodeMs += performance.now() - t;

@@ -64,6 +64,11 @@ export interface TransformOptions {
   avifPresets: readonly VariantPreset["name"][];
   quality: { jpeg: number; webp: number; avif: number };
   metadata: MetadataPolicy;
+  /**
+   * Whether to make the `original` rendition. A run that only adds variants to a processed
+   * image (the AVIF stage) skips it, including the full-size re-encode of an AVIF fallback.
+   */
+  original: boolean;
 }
 
 /** One encoded output. */
@@ -85,9 +90,10 @@ export interface TransformOutput {
   height: number;
   /**
    * The `original` variant: container-level stripped bytes in the upload's format, or (an AVIF
-   * whose metadata cannot be blanked in place) the decoded image as WebP/PNG.
+   * whose metadata cannot be blanked in place) the decoded image as WebP/PNG. Null when
+   * `TransformOptions.original` is false.
    */
-  original: EncodedVariant;
+  original: EncodedVariant | null;
   variants: EncodedVariant[];
   /** ThumbHash of the image, base64. */
   placeholder: string;

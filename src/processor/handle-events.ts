@@ -129,6 +129,7 @@ export async function handleImageUploaded(
     return "failed";
   }
   const out = result.value;
+  if (!out.original) throw new Error("the primary stage must make the original rendition");
   const stored = await storeRenditions(store, event.imageId, event.revision, [
     out.original,
     ...out.variants,

@@ -98,6 +98,7 @@ describe("fixture corpus through transformImage", () => {
     const r = await transformImage(odd, options, codecs);
     if (!r.ok) throw new Error(r.error.detail);
     const original = r.value.original;
+    if (!original) throw new Error("no original rendition");
     expect([original.format, original.contentType]).toEqual(["webp", "image/webp"]);
     // Orientation 6 is applied to the pixels: a re-encoded original carries no EXIF to say it.
     expect([original.width, original.height]).toEqual([r.value.width, r.value.height]);
@@ -106,6 +107,12 @@ describe("fixture corpus through transformImage", () => {
     expect([decoded.value.width, decoded.value.height]).toEqual([240, 320]);
     expect(new TextDecoder().decode(original.bytes)).not.toMatch(/EXIF|XMP/);
     expect(r.value.variants.length).toBeGreaterThan(0);
+
+    // A variants-only run (the AVIF stage) makes no original, so no full-size re-encode.
+    const variantsOnly = await transformImage(odd, { ...options, original: false }, codecs);
+    if (!variantsOnly.ok) throw new Error(variantsOnly.error.detail);
+    expect(variantsOnly.value.original).toBeNull();
+    expect(variantsOnly.value.variants.length).toBe(r.value.variants.length);
   });
 
   it("found the corpus", () => {

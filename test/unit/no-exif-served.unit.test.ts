@@ -94,6 +94,7 @@ describe("no served byte carries GPS or EXIF (exifr)", () => {
         codecs,
       );
       if (!r.ok) throw new Error(`${r.error.code}: ${r.error.detail}`);
+      if (!r.value.original) throw new Error("no original rendition");
       for (const v of [r.value.original, ...r.value.variants]) {
         const found = (await tags(v.bytes, v.format)).filter((t) => !ALLOWED.has(t));
         expect(found, `${v.name} ${v.format}`).toEqual([]);
