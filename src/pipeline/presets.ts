@@ -1,24 +1,25 @@
 import type { TransformOptions } from "./types";
 
 /**
- * Largest accepted input, in pixels (width x height from the header, checked before decode).
- * On top of it, transformImage estimates each decode's memory from the header
- * (decode-memory.ts) and refuses what would not fit: WASM <= 96 MiB, WASM + JS frame + input
- * copies <= 100 MiB.
+ * Product ceiling on input size, in pixels (width x height from the header, checked before
+ * decode): 100 MP, as Cloudflare Images. It is not what bounds memory: transformImage refuses,
+ * per format and mode, every input whose header-based memory estimate (decode-memory.ts) would
+ * not fit (WASM <= 96 MiB, WASM + JS frame + input copies <= 100 MiB), so nothing that fits is
+ * refused by a pixel count alone.
  *
  * Measured with `npm run bench` (decode-only peak WASM, MiB, real-photo JPEGs at q92, decoded
- * by libjpeg-turbo at the DCT scale that covers 2048 px; the RGBA copy in JS is 11-15 MiB):
+ * by libjpeg-turbo at the DCT scale that covers 2048 px; the RGBA copy in JS is 11-27 MiB):
  *   baseline 4:2:0     12 MP 11.9 | 16 MP 15.6 | 20 MP 12.9 | 24 MP 13.8
  *   progressive 4:2:0  12 MP 46.3 | 16 MP 61.5 | 20 MP 70.3 | 24 MP 82.4 (107 MiB in all: no)
  *   progressive 4:4:4  12 MP 81.3 (104 MiB in all: no) | 16 MP 108.1 | 24 MP 152.1
- * Baseline JPEG never holds a full frame, so 24 MP costs < 40 MiB in all and is the limit
- * (time, not memory, bounds it). Progressive JPEG keeps every DCT coefficient of the full
- * image (2 bytes a sample), so it is limited by its header and file size: at 4:2:0 up to
- * ~20 MP (24 MP only for files under ~1.5 MiB), at 4:4:4 ~11 MP. The encoders peak at 44.8-50.3 MiB (2048 px WebP/JPEG). PNG, WebP and AVIF decoders
- * hold full frames (9.2, 5.1 and ~24 bytes a pixel of WASM at 8-12 MP, + 4 in JS): the
- * estimate admits ~7, ~10.5 and ~3.5 MP of those.
+ * Baseline JPEG never holds a full frame: the DCT-scaled frame is at most ~(2 x 2048)^2 px, so
+ * 24.5 MP (phones' default), 48/50 MP and 100 MP pass on memory and only the file size (held
+ * in JS and WASM) grows. Progressive JPEG keeps every DCT coefficient of the full image (2
+ * bytes a sample): at 4:2:0 up to ~20 MP, at 4:4:4 ~11 MP. PNG, WebP and AVIF decoders hold
+ * full frames (9.2, 5.1 and ~24 bytes a pixel of WASM at 8-12 MP, + 4 in JS): the estimate
+ * admits ~7, ~10.5 and ~3.5 MP of those.
  */
-export const DEFAULT_MAX_PIXELS = 24_000_000;
+export const DEFAULT_MAX_PIXELS = 100_000_000;
 
 /** Default variant set: WebP + JPEG per preset (PNG for alpha), AVIF for thumb and medium. */
 export const DEFAULT_TRANSFORM_OPTIONS: TransformOptions = {

@@ -228,11 +228,17 @@ export async function transformImage(
   if (stripped !== null && !stripped.ok && !reencode) return stripped;
 
   let t = performance.now();
-  const decoded = await codecs.decode(input, probe.format, hint);
+  let decoded: Awaited<ReturnType<Codecs["decode"]>> | null = await codecs.decode(
+    input,
+    probe.format,
+    hint,
+  );
   decodeMs += performance.now() - t;
   if (!decoded.ok) return decoded;
-  // Held in a mutable slot so the decoded frame can be released as soon as `large` exists.
+  // Held in one mutable slot (and the result dropped) so the decoded frame can be collected
+  // as soon as `large` exists, before the encoders take their own peak.
   let full: RgbaImage | null = decoded.value;
+  decoded = null;
   if (full.width !== expected.width || full.height !== expected.height) {
     return fail(
       "corrupt_image",

@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import type { Codecs, RgbaImage } from "../../src/pipeline/codecs";
 import { createWorkerdCodecs } from "../../src/pipeline/codecs-workerd";
 import { DEFAULT_TRANSFORM_OPTIONS } from "../../src/pipeline/presets";
-import { transformImage } from "../../src/pipeline/transform";
+import { fitInside, transformImage } from "../../src/pipeline/transform";
 import type { EncodedVariant, TransformOptions } from "../../src/pipeline/types";
+import { syntheticJpeg } from "../helpers/synthetic-jpeg";
 
 const codecs = createWorkerdCodecs();
 
@@ -342,6 +343,66 @@ describe("transformImage (workerd, WASM codecs)", () => {
     ]);
     const r = await transformImage(ftyp, FAST, codecs);
     expect(r.ok ? "ok" : r.error.code).toMatch(/^(unsupported_format|corrupt_image)$/);
+  });
+});
+
+/** Stored colour for EXIF orientation 6 (stored rows run along the upright image's columns). */
+function storedOrientation6(uw: number, uh: number) {
+  return (x: number, y: number): Rgb => quadrantColor(uw - 1 - y, x, uw, uh);
+}
+
+describe("large baseline JPEGs: the memory model decides, not a flat pixel cap", () => {
+  const MIB = 2 ** 20;
+  // No AVIF: the primary stage is what `ready` needs; AVIF runs on the (small) presets only.
+  const PRIMARY: TransformOptions = { ...DEFAULT_TRANSFORM_OPTIONS, avifPresets: [] };
+  const cases = [
+    { label: "24.5 MP phone default, EXIF orientation 6", w: 5712, h: 4284, orientation: 6 },
+    { label: "48 MP phone", w: 8064, h: 6048, orientation: 1 },
+    { label: "50 MP phone", w: 8160, h: 6120, orientation: 1 },
+    { label: "100 MP", w: 10000, h: 10000, orientation: 1 },
+  ];
+  for (const { label, w, h, orientation } of cases) {
+    it(`accepts ${w}x${h} (${label}) with every variant, upright, under 96 MiB`, async () => {
+      const upright = orientation === 6 ? { w: h, h: w } : { w, h };
+      const color =
+        orientation === 6
+          ? storedOrientation6(upright.w, upright.h)
+          : (x: number, y: number) => quadrantColor(x, y, w, h);
+      let input = syntheticJpeg(w, h, color);
+      if (orientation !== 1) input = insertAfterSoi(input, exifApp1(orientation));
+      const own = createWorkerdCodecs();
+      const r = await transformImage(input, PRIMARY, own);
+      if (!r.ok) throw new Error(`${r.error.code}: ${r.error.detail}`);
+      expect([r.value.width, r.value.height]).toEqual([upright.w, upright.h]);
+      expect(r.value.variants.map((v) => `${v.name}.${v.format}`).sort()).toEqual([
+        "large.jpeg",
+        "large.webp",
+        "medium.jpeg",
+        "medium.webp",
+        "thumb.jpeg",
+        "thumb.webp",
+      ]);
+      expect(r.value.original?.bytes.length).toBeGreaterThan(0);
+      const large = r.value.variants.find((v) => v.name === "large" && v.format === "webp");
+      if (!large) throw new Error("no large webp");
+      const fit = fitInside(upright.w, upright.h, 2048, 2048);
+      expect([large.width, large.height]).toEqual([fit.width, fit.height]);
+      const img = await decodeVariant(large);
+      expectNear(pixel(img, img.width * 0.1, img.height * 0.1), RED);
+      expectNear(pixel(img, img.width * 0.9, img.height * 0.1), GREEN);
+      expectNear(pixel(img, img.width * 0.1, img.height * 0.9), BLUE);
+      expectNear(pixel(img, img.width * 0.9, img.height * 0.9), WHITE);
+      expect(own.memory.peakBytes).toBeLessThan(96 * MIB);
+    });
+  }
+
+  it("refuses more than 100 MP by the product ceiling, before any decode", async () => {
+    const input = syntheticJpeg(10016, 10000, (x, y) => quadrantColor(x, y, 10016, 10000));
+    const own = createWorkerdCodecs();
+    const r = await transformImage(input, PRIMARY, own);
+    expect(r.ok ? "ok" : r.error.code).toBe("too_many_pixels");
+    expect(r.ok ? "" : r.error.detail).toMatch(/limit is 100000000/);
+    expect(own.memory.peakBytes).toBe(0);
   });
 });
 
