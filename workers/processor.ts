@@ -1,84 +1,79 @@
-import { loadPipelineConfig } from "../src/config/env";
+import { loadProcessorConfig, type ProcessorEnv } from "../src/config/processor";
 import { retryDelaySeconds } from "../src/domain/retry";
+import { parseEvent, queueProducer } from "../src/events/producer";
+import { createLogger } from "../src/observability/logger";
+import { D1MetricsSink } from "../src/observability/metrics";
 import { createWorkerdCodecs } from "../src/pipeline/codecs-workerd";
-import { ImageEvent } from "../src/pipeline/messages";
-import { DEFAULT_TRANSFORM_OPTIONS } from "../src/pipeline/presets";
 import { transformImage } from "../src/pipeline/transform";
-import type { TransformOptions } from "../src/pipeline/types";
+import { ImageRepository } from "../src/storage/image-repository";
+import { ObjectStore } from "../src/storage/object-store";
 import {
   handleDeadLetter,
   handleEvent,
   type ProcessorDeps,
-  type TransformStage,
-} from "../src/processor/handle-events";
-import { ImageRepository } from "../src/storage/image-repository";
-import { ObjectStore } from "../src/storage/object-store";
+  stageOptions,
+} from "../src/use-cases/process-image";
+import { sweep } from "../src/use-cases/sweep";
 
 const codecs = createWorkerdCodecs();
+const baseLog = createLogger({ worker: "processor" });
 
-function log(entry: Record<string, unknown>): void {
-  console.log(JSON.stringify({ worker: "processor", ...entry }));
+/** The processing deps for one batch or sweep. */
+function buildDeps(env: ProcessorEnv): ProcessorDeps {
+  const config = loadProcessorConfig(env);
+  const options = stageOptions(config);
+  return {
+    images: new ImageRepository(env.DB),
+    store: new ObjectStore(env.BUCKET),
+    events: queueProducer(env.EVENTS),
+    now: Date.now,
+    log: baseLog,
+    metrics: new D1MetricsSink(env.DB, "processor"),
+    transform: (bytes, stage) => transformImage(bytes, options[stage], codecs),
+  };
 }
 
-/** Options per stage: `primary` makes everything `ready` needs, `slow` only the AVIF set. */
-function stageOptions(env: Env): Record<TransformStage, TransformOptions> {
-  const config = loadPipelineConfig(env);
-  const base: TransformOptions = {
-    ...DEFAULT_TRANSFORM_OPTIONS,
-    maxPixels: config.maxPixels > 0 ? config.maxPixels : DEFAULT_TRANSFORM_OPTIONS.maxPixels,
-    metadata: config.metadata,
-  };
-  const avif = base.avifPresets;
-  return {
-    primary: { ...base, avifPresets: [] },
-    slow: {
-      ...base,
-      presets: base.presets.filter((p) => avif.includes(p.name)),
-      formats: [],
-      original: false,
-    },
-  };
+/** Records metrics without ever failing the work they measured. */
+async function flushMetrics(deps: ProcessorDeps): Promise<void> {
+  try {
+    await deps.metrics.flush();
+  } catch (err) {
+    deps.log.warn("metrics_flush_failed", { err });
+  }
 }
 
 export default {
-  async queue(batch, env, _ctx) {
-    const options = stageOptions(env);
-    const deps: ProcessorDeps = {
-      images: new ImageRepository(env.DB),
-      store: new ObjectStore(env.BUCKET),
-      transform: (bytes, stage) => transformImage(bytes, options[stage], codecs),
-      enqueue: async (event) => {
-        await env.EVENTS.send(event, { contentType: "json" });
-      },
-      now: Date.now,
-      log,
-    };
+  async queue(batch, env, ctx) {
+    const deps = buildDeps(env);
     const deadLetters = batch.queue.endsWith("-dlq");
     // One message at a time: a decoded frame can take most of the isolate's memory.
     for (const message of batch.messages) {
-      const parsed = ImageEvent.safeParse(message.body);
-      if (!parsed.success) {
+      const event = parseEvent(message.body);
+      if (!event) {
         // A malformed event can never succeed; retrying it would only reach the DLQ later.
-        log({ level: "error", msg: "invalid event dropped", id: message.id });
+        deps.log.error("invalid_event_dropped", { messageId: message.id });
         message.ack();
         continue;
       }
+      const log = deps.log.with({ imageId: event.imageId });
       try {
         const outcome = deadLetters
-          ? await handleDeadLetter(parsed.data, deps)
-          : await handleEvent(parsed.data, deps);
-        log({ msg: "event handled", type: parsed.data.type, outcome, attempts: message.attempts });
+          ? await handleDeadLetter(event, deps)
+          : await handleEvent(event, deps);
+        log.info("event_handled", { type: event.type, outcome, attempts: message.attempts });
         message.ack();
       } catch (err) {
         const delaySeconds = retryDelaySeconds(message.attempts);
-        log({
-          level: "warn",
-          msg: "transient failure, retrying",
-          delaySeconds,
-          err: err instanceof Error ? (err.stack ?? err.message) : String(err),
-        });
+        log.warn("event_retry", { type: event.type, delaySeconds, err });
         message.retry({ delaySeconds });
       }
     }
+    ctx.waitUntil(flushMetrics(deps));
   },
-} satisfies ExportedHandler<Env, unknown>;
+
+  async scheduled(_controller, env, ctx) {
+    const deps = buildDeps(env);
+    await sweep(deps, loadProcessorConfig(env).sweep);
+    ctx.waitUntil(flushMetrics(deps));
+  },
+} satisfies ExportedHandler<ProcessorEnv, unknown>;

@@ -6,11 +6,9 @@ import {
   jwtVerify,
 } from "jose";
 
-/** The authenticated caller. */
-export interface Principal {
-  userId: string;
-  admin: boolean;
-}
+import type { Principal } from "../domain/access";
+
+export type { Principal };
 
 /** How tokens are verified: a shared HS256 secret (local) or a JWKS (production). */
 export type JwtVerifierConfig =

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import type { JwtVerifierConfig } from "../auth/jwt";
 import { parseKeyring, type SigningKeyring } from "../auth/url-signing";
-import type { MetadataPolicy } from "../pipeline/types";
 
 /** Validated configuration of the edge Worker. */
 export interface Config {
@@ -25,30 +24,6 @@ const EnvSchema = z.object({
   UPLOAD_URL_TTL_SECONDS: positiveInt,
   VIEW_URL_TTL_SECONDS: positiveInt,
 });
-
-const PipelineEnvSchema = z.object({
-  MAX_PIXELS: z.coerce.number().int().min(0).default(0),
-  METADATA_POLICY: z.enum(["strip", "keep-copyright"]).default("strip"),
-});
-
-/** Settings the processor needs (it holds no secrets). */
-export interface PipelineConfig {
-  /** 0 means the pipeline default. */
-  maxPixels: number;
-  metadata: MetadataPolicy;
-}
-
-/** Parses the processor's settings; throws ConfigError when invalid. */
-export function loadPipelineConfig(env: Env): PipelineConfig {
-  const parsed = PipelineEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(`invalid configuration: ${z.prettifyError(parsed.error)}`);
-  }
-  return {
-    maxPixels: parsed.data.MAX_PIXELS,
-    metadata: { keepCopyrightAndCamera: parsed.data.METADATA_POLICY === "keep-copyright" },
-  };
-}
 
 /** Raised once per isolate when the deployment is misconfigured. */
 export class ConfigError extends Error {

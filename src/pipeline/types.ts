@@ -18,8 +18,9 @@ export interface TransformError {
   detail: string;
 }
 
-/** Result type: domain code returns failures instead of throwing. */
-export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E };
+import type { Result } from "../domain/result";
+
+export type { Result };
 
 /** What the header says, read before any pixel is decoded. */
 export interface HeaderProbe {

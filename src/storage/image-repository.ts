@@ -1,6 +1,13 @@
-import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { base64url, fromBase64url } from "../domain/ids";
+import {
+  type FailureCode,
+  type ImageStatus,
+  TRANSITIONS,
+  type Transition,
+  type TransitionName,
+} from "../domain/lifecycle";
 import {
   type ImageRow,
   images,
@@ -34,10 +41,32 @@ export interface ImagePage {
   nextCursor: string | null;
 }
 
-// A crashed upload frees its slot after this long (while the upload URL is still valid).
-const STALE_UPLOAD_MS = 10 * 60_000;
-// Longer than any processing run with its retries and backoff; after it :reprocess may restart.
-const STALE_PROCESSING_MS = 30 * 60_000;
+/** A revision the sweeper found without progress. */
+export interface StalledRevision {
+  id: string;
+  revision: number;
+  status: ImageStatus;
+  requeues: number;
+}
+
+/** Rows of live images only: a deleted image is invisible to every read. */
+const live: SQL = ne(images.status, "deleted");
+
+/**
+ * The SQL guard of a lifecycle transition (src/domain/lifecycle.ts): the image is in one of
+ * its source states, or in one of its stale states with no progress for the stale period.
+ */
+function allowed(name: TransitionName, now: number, staleAfterMs?: number): SQL {
+  const t: Transition = TRANSITIONS[name];
+  const parts: SQL[] = [];
+  if (t.from.length > 0) parts.push(inArray(images.status, [...t.from]));
+  if (t.stale) {
+    const cutoff = now - (staleAfterMs ?? t.stale.afterMs);
+    const stale = and(inArray(images.status, [...t.stale.from]), lt(images.updatedAt, cutoff));
+    if (stale) parts.push(stale);
+  }
+  return or(...parts) ?? sql`0`;
+}
 
 /** The only code that queries D1 for images and variants. */
 export class ImageRepository {
@@ -59,7 +88,7 @@ export class ImageRepository {
     const [row] = await this.db
       .select()
       .from(images)
-      .where(and(eq(images.id, id), sql`${images.status} <> 'deleted'`));
+      .where(and(eq(images.id, id), live));
     return row ?? null;
   }
 
@@ -69,7 +98,7 @@ export class ImageRepository {
       this.db
         .select()
         .from(images)
-        .where(and(eq(images.id, id), sql`${images.status} <> 'deleted'`)),
+        .where(and(eq(images.id, id), live)),
       this.db
         .select()
         .from(variants)
@@ -93,7 +122,7 @@ export class ImageRepository {
         and(
           eq(variants.imageId, id),
           eq(variants.revision, revision),
-          sql`exists (select 1 from images where id = ${id} and status <> 'deleted')`,
+          sql`exists (select 1 from images where id = ${id} and ${live})`,
         ),
       );
   }
@@ -129,7 +158,7 @@ export class ImageRepository {
     const [row] = await this.db
       .update(images)
       .set({ ...fields, updatedAt: now })
-      .where(and(eq(images.id, id), sql`${images.status} <> 'deleted'`))
+      .where(and(eq(images.id, id), live))
       .returning();
     return row ?? null;
   }
@@ -143,7 +172,7 @@ export class ImageRepository {
       .where(
         and(
           eq(images.ownerId, ownerId),
-          sql`${images.status} <> 'deleted'`,
+          live,
           after
             ? or(
                 lt(images.createdAt, after.createdAt),
@@ -170,15 +199,7 @@ export class ImageRepository {
     const rows = await this.db
       .update(images)
       .set({ status: "uploading", uploadStartedAt: now, updatedAt: now })
-      .where(
-        and(
-          eq(images.id, id),
-          or(
-            eq(images.status, "pending"),
-            and(eq(images.status, "uploading"), lt(images.uploadStartedAt, now - STALE_UPLOAD_MS)),
-          ),
-        ),
-      )
+      .where(and(eq(images.id, id), allowed("claimUpload", now)))
       .returning({ id: images.id });
     return rows.length === 1 ? now : null;
   }
@@ -189,7 +210,7 @@ export class ImageRepository {
       .update(images)
       .set({ status: "pending", uploadStartedAt: null, updatedAt: now })
       .where(
-        and(eq(images.id, id), eq(images.status, "uploading"), eq(images.uploadStartedAt, claim)),
+        and(eq(images.id, id), allowed("releaseUpload", now), eq(images.uploadStartedAt, claim)),
       );
   }
 
@@ -202,9 +223,9 @@ export class ImageRepository {
   ): Promise<ImageRow | null> {
     const [row] = await this.db
       .update(images)
-      .set({ status: "uploaded", bytes, uploadedAt: now, updatedAt: now })
+      .set({ status: "uploaded", bytes, uploadedAt: now, updatedAt: now, requeues: 0 })
       .where(
-        and(eq(images.id, id), eq(images.status, "uploading"), eq(images.uploadStartedAt, claim)),
+        and(eq(images.id, id), allowed("markUploaded", now), eq(images.uploadStartedAt, claim)),
       )
       .returning();
     return row ?? null;
@@ -218,13 +239,7 @@ export class ImageRepository {
     const [row] = await this.db
       .update(images)
       .set({ status: "processing", updatedAt: now })
-      .where(
-        and(
-          eq(images.id, id),
-          eq(images.revision, revision),
-          inArray(images.status, ["uploaded", "processing"]),
-        ),
-      )
+      .where(and(eq(images.id, id), eq(images.revision, revision), allowed("claimProcessing", now)))
       .returning();
     return row ?? null;
   }
@@ -250,7 +265,8 @@ export class ImageRepository {
              content_type = ?4, width = ?5, height = ?6, placeholder = ?7, dominant_color = ?8,
              timings = ?9, failure_code = null, failure_detail = null, processed_at = ?10,
              updated_at = ?10
-           where id = ?1 and revision = ?2 and status = 'processing'
+           where id = ?1 and revision = ?2
+             and status in (${sqlList(TRANSITIONS.completeProcessing.from)})
            returning id`,
         )
         .bind(
@@ -291,7 +307,7 @@ export class ImageRepository {
     revision: number,
     rows: ProcessedImage["variants"],
     now: number,
-    status: "processing" | "ready",
+    status: ImageStatus,
   ): D1PreparedStatement[] {
     const insert = this.d1.prepare(
       `insert into variants
@@ -321,28 +337,22 @@ export class ImageRepository {
   async markFailed(
     id: string,
     revision: number,
-    code: string,
+    code: FailureCode,
     detail: string,
     now: number,
   ): Promise<boolean> {
     const rows = await this.db
       .update(images)
       .set({ status: "failed", failureCode: code, failureDetail: detail, updatedAt: now })
-      .where(
-        and(
-          eq(images.id, id),
-          eq(images.revision, revision),
-          inArray(images.status, ["uploaded", "processing"]),
-        ),
-      )
+      .where(and(eq(images.id, id), eq(images.revision, revision), allowed("fail", now)))
       .returning({ id: images.id });
     return rows.length === 1;
   }
 
   /**
    * Starts a new revision from the stored upload: from `ready` or `failed`, or from an
-   * `uploaded`/`processing` revision that has made no progress for STALE_PROCESSING_MS (a
-   * lost event must not strand an image). Null when none applies.
+   * `uploaded`/`processing` revision that has made no progress for its stale period (a lost
+   * event must not strand an image). Null when none applies.
    */
   async startReprocess(id: string, revision: number, now: number): Promise<ImageRow | null> {
     const [row] = await this.db
@@ -352,37 +362,91 @@ export class ImageRepository {
         status: "uploaded",
         failureCode: null,
         failureDetail: null,
+        requeues: 0,
         updatedAt: now,
       })
-      .where(
-        and(
-          eq(images.id, id),
-          eq(images.revision, revision),
-          or(
-            inArray(images.status, ["ready", "failed"]),
-            and(
-              inArray(images.status, ["uploaded", "processing"]),
-              lt(images.updatedAt, now - STALE_PROCESSING_MS),
-            ),
-          ),
-        ),
-      )
+      .where(and(eq(images.id, id), eq(images.revision, revision), allowed("reprocess", now)))
       .returning();
     return row ?? null;
   }
 
+  /**
+   * Revisions in `uploaded`/`processing` without progress for longer than their threshold,
+   * oldest first: what the sweeper sends to the queue again (or fails).
+   */
+  async stalledRevisions(
+    uploadedCutoff: number,
+    processingCutoff: number,
+    limit: number,
+  ): Promise<StalledRevision[]> {
+    return this.db
+      .select({
+        id: images.id,
+        revision: images.revision,
+        status: images.status,
+        requeues: images.requeues,
+      })
+      .from(images)
+      .where(
+        or(
+          and(eq(images.status, "uploaded"), lt(images.updatedAt, uploadedCutoff)),
+          and(eq(images.status, "processing"), lt(images.updatedAt, processingCutoff)),
+        ),
+      )
+      .orderBy(images.updatedAt)
+      .limit(limit);
+  }
+
+  /**
+   * Counts one more requeue of a stalled revision and restarts its stale clock; false when it
+   * moved on meanwhile (the guard repeats the sweeper's read).
+   */
+  async markRequeued(stalled: StalledRevision, now: number): Promise<boolean> {
+    const rows = await this.db
+      .update(images)
+      .set({ status: "uploaded", requeues: stalled.requeues + 1, updatedAt: now })
+      .where(
+        and(
+          eq(images.id, stalled.id),
+          eq(images.revision, stalled.revision),
+          eq(images.status, stalled.status),
+          eq(images.requeues, stalled.requeues),
+        ),
+      )
+      .returning({ id: images.id });
+    return rows.length === 1;
+  }
+
+  /** Ids of images in `states` last changed before `cutoff`, oldest first. */
+  async idsIn(states: readonly ImageStatus[], cutoff: number, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .select({ id: images.id })
+      .from(images)
+      .where(and(inArray(images.status, [...states]), lt(images.updatedAt, cutoff)))
+      .orderBy(images.updatedAt)
+      .limit(limit);
+    return rows.map((r) => r.id);
+  }
+
   /** Hides an image from every read path before its objects are purged. */
-  async markDeleted(id: string, now: number): Promise<void> {
-    await this.db
+  async markDeleted(id: string, now: number): Promise<boolean> {
+    const rows = await this.db
       .update(images)
       .set({ status: "deleted", updatedAt: now })
-      .where(eq(images.id, id));
+      .where(and(eq(images.id, id), allowed("delete", now)))
+      .returning({ id: images.id });
+    return rows.length === 1;
   }
 
   /** Removes the rows of an image; its variant rows go with it (foreign key cascade). */
   async purge(id: string): Promise<void> {
     await this.db.delete(images).where(eq(images.id, id));
   }
+}
+
+/** A SQL list literal of known status names (never user input). */
+function sqlList(states: readonly ImageStatus[]): string {
+  return states.map((st) => `'${st}'`).join(", ");
 }
 
 function encodeCursor(createdAt: number, id: string): string {

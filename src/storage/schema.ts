@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { IMAGE_STATUSES } from "../domain/lifecycle";
 
 /** One uploaded image and its lifecycle state. Times are Unix milliseconds. */
 export const images = sqliteTable(
@@ -12,11 +13,7 @@ export const images = sqliteTable(
     visibility: text("visibility", { enum: ["public", "unlisted", "private"] })
       .notNull()
       .default("private"),
-    status: text("status", {
-      enum: ["pending", "uploading", "uploaded", "processing", "ready", "failed", "deleted"],
-    })
-      .notNull()
-      .default("pending"),
+    status: text("status", { enum: IMAGE_STATUSES }).notNull().default("pending"),
     moderation: text("moderation", { enum: ["allowed", "pending_review", "blocked"] })
       .notNull()
       .default("allowed"),
@@ -42,6 +39,8 @@ export const images = sqliteTable(
     dominantColor: text("dominant_color"),
     /** JSON: queueWaitMs, decodeMs, resizeMs, encodeMs, transformMs, totalMs. */
     timings: text("timings"),
+    /** Times the sweeper re-sent this revision's ImageUploaded; bounded, then `failed`. */
+    requeues: integer("requeues").notNull().default(0),
     uploadStartedAt: integer("upload_started_at"),
     uploadedAt: integer("uploaded_at"),
     processedAt: integer("processed_at"),
@@ -51,6 +50,7 @@ export const images = sqliteTable(
   (t) => [
     index("images_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
     index("images_status_idx").on(t.status),
+    index("images_status_updated_idx").on(t.status, t.updatedAt),
   ],
 );
 
@@ -74,7 +74,27 @@ export const variants = sqliteTable(
   (t) => [primaryKey({ columns: [t.imageId, t.revision, t.name, t.format] })],
 );
 
+/**
+ * One recorded use-case outcome (the metrics sink's local store; dashboards read it later).
+ * Written off the hot path.
+ */
+export const metrics = sqliteTable(
+  "metrics",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at").notNull(),
+    worker: text("worker").notNull(),
+    name: text("name").notNull(),
+    outcome: text("outcome").notNull(),
+    ms: real("ms"),
+    bytes: integer("bytes"),
+    imageId: text("image_id"),
+  },
+  (t) => [index("metrics_name_at_idx").on(t.name, t.at)],
+);
+
 export type ImageRow = typeof images.$inferSelect;
 export type NewImageRow = typeof images.$inferInsert;
 export type VariantRow = typeof variants.$inferSelect;
 export type NewVariantRow = typeof variants.$inferInsert;
+export type NewMetricRow = typeof metrics.$inferInsert;

@@ -7,10 +7,11 @@ import { createWorkerdCodecs } from "../../src/pipeline/codecs-workerd";
 import type { ImageEvent } from "../../src/pipeline/messages";
 import { DEFAULT_TRANSFORM_OPTIONS } from "../../src/pipeline/presets";
 import { transformImage } from "../../src/pipeline/transform";
-import { handleSlowVariants } from "../../src/processor/handle-events";
 import { ImageRepository } from "../../src/storage/image-repository";
 import { ObjectStore } from "../../src/storage/object-store";
+import { handleSlowVariants } from "../../src/use-cases/process-image";
 import processor from "../../workers/processor";
+import { testDeps } from "../helpers/deps";
 
 const codecs = createWorkerdCodecs();
 const repo = new ImageRepository(env.DB);
@@ -146,11 +147,7 @@ describe("processor queue consumer", () => {
     const outcome = await handleSlowVariants(
       { type: "SlowVariantsRequested", v: 1, imageId: id, revision: 1 },
       {
-        images: repo,
-        store,
-        enqueue: async () => {},
-        now: Date.now,
-        log: () => {},
+        ...testDeps(env),
         // The race: the owner starts a reprocess while the slow stage is encoding.
         transform: async (bytes) => {
           const result = await transformImage(bytes, options, codecs);

@@ -5,9 +5,18 @@ import type {
   ImageUploaded,
   SlowVariantsRequested,
 } from "../pipeline/messages";
-import type { EncodedVariant, Result, TransformError, TransformOutput } from "../pipeline/types";
-import type { ImageRepository } from "../storage/image-repository";
+import { DEFAULT_TRANSFORM_OPTIONS } from "../pipeline/presets";
+import type {
+  EncodedVariant,
+  MetadataPolicy,
+  Result,
+  TransformError,
+  TransformOptions,
+  TransformOutput,
+} from "../pipeline/types";
 import type { ObjectStore } from "../storage/object-store";
+import { purgeImage } from "./delete-image";
+import type { Deps } from "./deps";
 
 /**
  * Which outputs a transform run makes: `primary` is everything needed for `ready` (original,
@@ -21,15 +30,31 @@ export type TransformFn = (
   stage: TransformStage,
 ) => Promise<Result<TransformOutput, TransformError>>;
 
-/** What the processor needs; built once per batch. */
-export interface ProcessorDeps {
-  images: ImageRepository;
-  store: ObjectStore;
+/** The transform options of each stage, from the processor's settings. */
+export function stageOptions(settings: {
+  maxPixels: number;
+  metadata: MetadataPolicy;
+}): Record<TransformStage, TransformOptions> {
+  const base: TransformOptions = {
+    ...DEFAULT_TRANSFORM_OPTIONS,
+    maxPixels: settings.maxPixels > 0 ? settings.maxPixels : DEFAULT_TRANSFORM_OPTIONS.maxPixels,
+    metadata: settings.metadata,
+  };
+  const avif = base.avifPresets;
+  return {
+    primary: { ...base, avifPresets: [] },
+    slow: {
+      ...base,
+      presets: base.presets.filter((p) => avif.includes(p.name)),
+      formats: [],
+      original: false,
+    },
+  };
+}
+
+/** What the processing use cases need: the shared deps plus the transform. */
+export interface ProcessorDeps extends Deps {
   transform: TransformFn;
-  /** Queues follow-up work (the slow stage). */
-  enqueue: (event: ImageEvent) => Promise<void>;
-  now: () => number;
-  log: (entry: Record<string, unknown>) => void;
 }
 
 /** How one event ended; anything thrown instead is transient and retried. */
@@ -67,7 +92,7 @@ async function storeRenditions(
 }
 
 function requestSlowVariants(deps: ProcessorDeps, imageId: string, revision: number) {
-  return deps.enqueue({ type: "SlowVariantsRequested", v: 1, imageId, revision });
+  return deps.events.send({ type: "SlowVariantsRequested", v: 1, imageId, revision });
 }
 
 /** Removes what a run that lost a race wrote: the image is gone or on another revision. */
@@ -79,8 +104,7 @@ async function cleanUpAfterLostRace(
   const current = await deps.images.get(imageId);
   if (current?.revision === revision && current.status === "ready") return "duplicate";
   if (!current) {
-    await deps.store.deleteImage(imageId);
-    await deps.images.purge(imageId);
+    await purgeImage(deps, imageId);
   } else if (current.revision !== revision && current.servedRevision !== revision) {
     // A revision still being served (a reprocess is under way) keeps its objects; the next
     // revision's completion removes them.
@@ -125,7 +149,13 @@ export async function handleImageUploaded(
       result.error.detail,
       deps.now(),
     );
-    deps.log({ msg: "image failed", id: event.imageId, code: result.error.code });
+    deps.log.warn("image_failed", { imageId: event.imageId, code: result.error.code });
+    deps.metrics.record({
+      name: "image.process",
+      outcome: result.error.code,
+      ms: deps.now() - startedAt,
+      imageId: event.imageId,
+    });
     return "failed";
   }
   const out = result.value;
@@ -163,11 +193,17 @@ export async function handleImageUploaded(
   // Older revisions stop being served the moment this one is; their objects can go.
   if (event.revision > 1) await store.deleteRevisionsBelow(event.imageId, event.revision);
   await requestSlowVariants(deps, event.imageId, event.revision);
-  deps.log({
-    msg: "image ready",
-    id: event.imageId,
+  deps.log.info("image_ready", {
+    imageId: event.imageId,
     revision: event.revision,
     ms: finishedAt - startedAt,
+  });
+  deps.metrics.record({
+    name: "image.process",
+    outcome: "ready",
+    ms: finishedAt - startedAt,
+    bytes: stored.reduce((n, v) => n + v.bytes, 0),
+    imageId: event.imageId,
   });
   return "ready";
 }
@@ -186,7 +222,7 @@ export async function handleSlowVariants(
   if (!upload) return "stale";
   const result = await deps.transform(upload, "slow");
   if (!result.ok) {
-    deps.log({ msg: "slow variants failed", id: event.imageId, code: result.error.code });
+    deps.log.warn("slow_variants_failed", { imageId: event.imageId, code: result.error.code });
     return "failed";
   }
   const stored = await storeRenditions(
@@ -205,8 +241,7 @@ export async function handleImageDeleted(
   event: ImageDeleted,
   deps: ProcessorDeps,
 ): Promise<Outcome> {
-  await deps.store.deleteImage(event.imageId);
-  await deps.images.purge(event.imageId);
+  await purgeImage(deps, event.imageId);
   return "purged";
 }
 
@@ -226,7 +261,7 @@ export function handleEvent(event: ImageEvent, deps: ProcessorDeps): Promise<Out
 export async function handleDeadLetter(event: ImageEvent, deps: ProcessorDeps): Promise<Outcome> {
   if (event.type === "ImageDeleted") return handleImageDeleted(event, deps);
   if (event.type === "SlowVariantsRequested") {
-    deps.log({ msg: "dead letter: image stays ready without slow variants", id: event.imageId });
+    deps.log.warn("dead_letter_slow_variants", { imageId: event.imageId });
     return "stale";
   }
   const marked = await deps.images.markFailed(
@@ -236,6 +271,6 @@ export async function handleDeadLetter(event: ImageEvent, deps: ProcessorDeps): 
     "Processing kept failing with a transient error; call :reprocess to try again.",
     deps.now(),
   );
-  deps.log({ msg: "dead letter", id: event.imageId, marked });
+  deps.log.error("dead_letter", { imageId: event.imageId, code: "processing_failed", marked });
   return "failed";
 }

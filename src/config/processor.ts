@@ -1,0 +1,67 @@
+import { z } from "zod";
+import type { MetadataPolicy } from "../pipeline/types";
+import type { SweepSettings } from "../use-cases/sweep";
+import { ConfigError } from "./env";
+
+/** The bindings and variables the processor reads: it carries no JWT or signing settings. */
+export type ProcessorEnv = Pick<
+  ProcessorWorkerEnv,
+  | "DB"
+  | "BUCKET"
+  | "EVENTS"
+  | "MAX_PIXELS"
+  | "METADATA_POLICY"
+  | "SWEEP_PENDING_TTL_SECONDS"
+  | "SWEEP_UPLOADED_STALE_SECONDS"
+  | "SWEEP_PROCESSING_STALE_SECONDS"
+  | "SWEEP_DELETED_STALE_SECONDS"
+  | "SWEEP_MAX_REQUEUES"
+  | "SWEEP_BATCH"
+>;
+
+const digits = (fallback: number) =>
+  z
+    .string()
+    .regex(/^\d{1,9}$/, "must be decimal digits")
+    .default(String(fallback))
+    .transform(Number);
+
+const ProcessorEnvSchema = z.object({
+  MAX_PIXELS: digits(0),
+  METADATA_POLICY: z.enum(["strip", "keep-copyright"]).default("strip"),
+  SWEEP_PENDING_TTL_SECONDS: digits(86_400),
+  SWEEP_UPLOADED_STALE_SECONDS: digits(60),
+  SWEEP_PROCESSING_STALE_SECONDS: digits(120),
+  SWEEP_DELETED_STALE_SECONDS: digits(300),
+  SWEEP_MAX_REQUEUES: digits(3),
+  SWEEP_BATCH: digits(50),
+});
+
+/** Validated configuration of the processor Worker. */
+export interface ProcessorConfig {
+  /** 0 means the pipeline default. */
+  maxPixels: number;
+  metadata: MetadataPolicy;
+  sweep: SweepSettings;
+}
+
+/** Parses the processor's settings; throws ConfigError when invalid. */
+export function loadProcessorConfig(env: ProcessorEnv): ProcessorConfig {
+  const parsed = ProcessorEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid configuration: ${z.prettifyError(parsed.error)}`);
+  }
+  const e = parsed.data;
+  return {
+    maxPixels: e.MAX_PIXELS,
+    metadata: { keepCopyrightAndCamera: e.METADATA_POLICY === "keep-copyright" },
+    sweep: {
+      pendingTtlMs: e.SWEEP_PENDING_TTL_SECONDS * 1000,
+      uploadedStaleMs: e.SWEEP_UPLOADED_STALE_SECONDS * 1000,
+      processingStaleMs: e.SWEEP_PROCESSING_STALE_SECONDS * 1000,
+      deletedStaleMs: e.SWEEP_DELETED_STALE_SECONDS * 1000,
+      maxRequeues: e.SWEEP_MAX_REQUEUES,
+      batch: Math.max(1, e.SWEEP_BATCH),
+    },
+  };
+}

@@ -1,0 +1,23 @@
+import type { ErrorCode } from "./errors";
+
+/** Result type: domain and use-case code return expected failures instead of throwing. */
+export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E };
+
+/** An expected failure of a use case: a stable code and a human detail. */
+export interface Failure {
+  code: ErrorCode;
+  detail?: string;
+}
+
+/** A use case's result. */
+export type Outcome<T> = Result<T, Failure>;
+
+/** A success. */
+export function ok<T>(value: T): { ok: true; value: T } {
+  return { ok: true, value };
+}
+
+/** An expected failure with its code. */
+export function fail(code: ErrorCode, detail?: string): { ok: false; error: Failure } {
+  return { ok: false, error: detail === undefined ? { code } : { code, detail } };
+}

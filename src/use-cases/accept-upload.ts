@@ -1,0 +1,71 @@
+import { fail, type Outcome, ok } from "../domain/result";
+import type { ImageRow } from "../storage/schema";
+import type { Deps } from "./deps";
+import { enqueueProcessing } from "./enqueue-processing";
+
+/** One single-`PUT` upload: its target, its declared length and its streamed body. */
+export interface UploadInput {
+  imageId: string;
+  length: number;
+  body: ReadableStream;
+  maxUploadBytes: number;
+}
+
+/** Checks an upload before any byte is read: the caller can refuse it and close at once. */
+export async function checkUpload(
+  deps: Pick<Deps, "images">,
+  input: Omit<UploadInput, "body">,
+): Promise<Outcome<ImageRow>> {
+  if (input.length === 0) return fail("bad_request", "The upload is empty.");
+  if (input.length > input.maxUploadBytes) {
+    return fail("upload_too_large", `The limit is ${input.maxUploadBytes} bytes.`);
+  }
+  const image = await deps.images.get(input.imageId);
+  if (!image) return fail("image_not_found");
+  if (image.declaredSize !== null && input.length !== image.declaredSize) {
+    return fail("size_mismatch", `Declared ${image.declaredSize} bytes, sent ${input.length}.`);
+  }
+  return ok(image);
+}
+
+/**
+ * Streams an upload into R2 (never buffered in the isolate), moves the image to `uploaded`
+ * and queues its processing. One upload holds the slot at a time (a claim token).
+ */
+export async function acceptUpload(deps: Deps, input: UploadInput): Promise<Outcome<ImageRow>> {
+  const started = deps.now();
+  const checked = await checkUpload(deps, input);
+  if (!checked.ok) return checked;
+  const image = checked.value;
+  const id = image.id;
+  const claim = await deps.images.claimUpload(id, deps.now());
+  if (claim === null) return fail("upload_already_used", `The image is ${image.status}.`);
+  let size: number;
+  try {
+    size = (await deps.store.putUpload(id, input.body, "application/octet-stream")).size;
+  } catch (err) {
+    await deps.images.releaseUpload(id, claim, deps.now());
+    deps.log.warn("upload_failed", { imageId: id, err });
+    deps.metrics.record({ name: "image.upload", outcome: "transfer_failed", imageId: id });
+    return fail("bad_request", "The upload did not complete; retry the same URL.");
+  }
+  const updated = await deps.images.markUploaded(id, claim, size, deps.now());
+  if (!updated) {
+    // Deleted meanwhile: our bytes are an orphan. Otherwise a later claim took the slot over
+    // and owns the object now; leave it alone.
+    if (!(await deps.images.get(id))) {
+      await deps.store.deleteImage(id);
+      return fail("image_not_found");
+    }
+    return fail("upload_already_used", "Another upload took this slot over.");
+  }
+  const queued = await enqueueProcessing(deps, id, updated.revision);
+  deps.metrics.record({
+    name: "image.upload",
+    outcome: queued.ok ? "uploaded" : "enqueue_failed",
+    ms: deps.now() - started,
+    bytes: size,
+    imageId: id,
+  });
+  return queued.ok ? ok(updated) : queued;
+}

@@ -1,0 +1,115 @@
+import { canManage, type Principal } from "../domain/access";
+import { canView, contentTypeFor, isPubliclyServable, type VariantName } from "../domain/images";
+import { fail, type Outcome, ok } from "../domain/result";
+import type { ImagePage, ImageWithVariants } from "../storage/image-repository";
+import type { VariantRow } from "../storage/schema";
+import type { Deps } from "./deps";
+
+/** Opens a stored object, honouring conditional and range options. */
+export type OpenObject = (options: R2GetOptions) => Promise<R2ObjectBody | R2Object | null>;
+
+/** An image as its viewer may see it: 404 unless they may view it (never a 403). */
+export async function getImage(
+  deps: Pick<Deps, "images">,
+  input: { imageId: string; principal: Principal | null },
+): Promise<Outcome<ImageWithVariants>> {
+  const found = await deps.images.getWithVariants(input.imageId);
+  if (!found || !canView(found.image, input.principal)) return fail("image_not_found");
+  return ok(found);
+}
+
+/** The caller's images, newest first, with the variants of each served revision. */
+export async function listImages(
+  deps: Pick<Deps, "images">,
+  input: { ownerId: string; limit: number; cursor: string | null },
+): Promise<{ items: ImageWithVariants[]; nextCursor: ImagePage["nextCursor"] }> {
+  const page = await deps.images.listByOwner(input.ownerId, input.limit, input.cursor);
+  const variants = await deps.images.servedVariantsOf(page.items);
+  return {
+    items: page.items.map((image) => ({ image, variants: variants.get(image.id) ?? [] })),
+    nextCursor: page.nextCursor,
+  };
+}
+
+/** The path of a variant of the served revision, for the caller to sign as a view URL. */
+export async function viewPath(
+  deps: Pick<Deps, "images">,
+  input: { imageId: string; principal: Principal | null; variant: VariantName },
+): Promise<Outcome<string>> {
+  const found = await getImage(deps, input);
+  if (!found.ok) return found;
+  const { image, variants } = found.value;
+  // A reprocess keeps serving the previous revision until the new one is ready.
+  if (image.servedRevision === null) {
+    return fail("image_not_ready", `The image is ${image.status}.`);
+  }
+  if (!variants.some((v) => v.name === input.variant)) {
+    return fail("variant_not_found", `No '${input.variant}' variant.`);
+  }
+  return ok(`/d/${image.id}/${image.servedRevision}/${input.variant}`);
+}
+
+/** The raw upload, for its owner: what it is and how to read it. */
+export interface OriginalUpload {
+  contentType: string;
+  size: number;
+  filename: string;
+  open: OpenObject;
+}
+
+/** Opens the raw upload for its owner (or an admin). */
+export async function openOriginal(
+  deps: Pick<Deps, "images" | "store">,
+  input: { imageId: string; principal: Principal },
+): Promise<Outcome<OriginalUpload>> {
+  const image = await deps.images.get(input.imageId);
+  if (!image || !canManage(image, input.principal)) return fail("image_not_found");
+  if (image.bytes === null) return fail("image_not_ready", "Nothing has been uploaded yet.");
+  return ok({
+    contentType: image.format ? contentTypeFor(image.format) : "application/octet-stream",
+    size: image.bytes,
+    filename: image.filename ?? image.id,
+    open: (options) => deps.store.getUpload(image.id, options),
+  });
+}
+
+/** The stored formats of one variant and how to open each. */
+export interface VariantCandidates {
+  rows: VariantRow[];
+  open: (row: VariantRow, options: R2GetOptions) => Promise<R2ObjectBody | R2Object | null>;
+}
+
+function candidates(
+  deps: Pick<Deps, "store">,
+  rows: readonly VariantRow[],
+  variant: VariantName,
+): Outcome<VariantCandidates> {
+  const matching = rows.filter((r) => r.name === variant);
+  if (matching.length === 0) return fail("variant_not_found");
+  return ok({
+    rows: matching,
+    open: (row, options) =>
+      deps.store.getVariant(row.imageId, row.revision, row.name, row.format, options),
+  });
+}
+
+/** A variant of a given revision, for a signed URL (the signature is the authority). */
+export async function signedVariant(
+  deps: Pick<Deps, "images" | "store">,
+  input: { imageId: string; revision: number; variant: VariantName },
+): Promise<Outcome<VariantCandidates>> {
+  const rows = await deps.images.variantsOf(input.imageId, input.revision);
+  return candidates(deps, rows, input.variant);
+}
+
+/** A variant of a public image's served revision, for the stable public URL. */
+export async function publicVariant(
+  deps: Pick<Deps, "images" | "store">,
+  input: { imageId: string; variant: VariantName },
+): Promise<Outcome<VariantCandidates>> {
+  const found = await deps.images.getWithVariants(input.imageId);
+  if (!found || !isPubliclyServable(found.image) || found.image.servedRevision === null) {
+    return fail("image_not_found");
+  }
+  return candidates(deps, found.variants, input.variant);
+}

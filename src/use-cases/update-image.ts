@@ -1,0 +1,50 @@
+import { canManage, type Principal } from "../domain/access";
+import type { Visibility } from "../domain/images";
+import { fail, type Outcome, ok } from "../domain/result";
+import type { ImageWithVariants } from "../storage/image-repository";
+import type { Deps } from "./deps";
+import { enqueueProcessing } from "./enqueue-processing";
+
+/** The editable fields of an image; null clears a text field. */
+export interface ImageChanges {
+  title?: string | null | undefined;
+  description?: string | null | undefined;
+  visibility?: Visibility | undefined;
+}
+
+/** Changes title, description or visibility, for the owner or an admin. */
+export async function updateImage(
+  deps: Pick<Deps, "images" | "now" | "metrics">,
+  input: { imageId: string; principal: Principal; changes: ImageChanges },
+): Promise<Outcome<ImageWithVariants>> {
+  const image = await deps.images.get(input.imageId);
+  if (!image || !canManage(image, input.principal)) return fail("image_not_found");
+  // drizzle leaves fields that are undefined out of the UPDATE.
+  const updated = await deps.images.update(image.id, input.changes, deps.now());
+  if (!updated) return fail("image_not_found");
+  deps.metrics.record({ name: "image.update", outcome: "updated", imageId: image.id });
+  const found = await deps.images.getWithVariants(image.id);
+  return ok({ image: updated, variants: found?.variants ?? [] });
+}
+
+/** Starts a new revision from the stored upload and queues it (ready, failed or stalled). */
+export async function reprocessImage(
+  deps: Deps,
+  input: { imageId: string; principal: Principal },
+): Promise<Outcome<ImageWithVariants>> {
+  const image = await deps.images.get(input.imageId);
+  if (!image || !canManage(image, input.principal)) return fail("image_not_found");
+  const next = await deps.images.startReprocess(image.id, image.revision, deps.now());
+  if (!next) {
+    return fail("image_not_ready", `An image that is ${image.status} cannot be reprocessed.`);
+  }
+  const queued = await enqueueProcessing(deps, image.id, next.revision);
+  deps.metrics.record({
+    name: "image.reprocess",
+    outcome: queued.ok ? "queued" : "enqueue_failed",
+    imageId: image.id,
+  });
+  if (!queued.ok) return queued;
+  const found = await deps.images.getWithVariants(image.id);
+  return ok(found ?? { image: next, variants: [] });
+}
