@@ -26,11 +26,3 @@ export function parseRange(header: string | null, size: number): RangeRequest {
   if (end < start) return { kind: "full" };
   return { kind: "partial", offset: start, length: end - start + 1 };
 }
-
-/** Whether an `If-None-Match` header matches an entity tag (weak comparison, RFC 9110 §13.1.2). */
-export function etagMatches(header: string | null, etag: string): boolean {
-  if (header === null) return false;
-  if (header.trim() === "*") return true;
-  const bare = etag.replace(/^W\//, "");
-  return header.split(",").some((t) => t.trim().replace(/^W\//, "") === bare);
-}

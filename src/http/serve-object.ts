@@ -1,12 +1,19 @@
+import {
+  evaluatePreconditions,
+  hasPreconditions,
+  type PreconditionOutcome,
+  parsePreconditions,
+  storageConditionHint,
+} from "../domain/conditional";
 import { ApiError } from "../domain/errors";
-import { etagMatches, parseRange } from "../domain/http-range";
+import { parseRange, type RangeRequest } from "../domain/http-range";
 
 /** Everything needed to answer a GET for one stored object. */
 export interface StoredObject {
   contentType: string;
   /** Size from D1, so a Range can be checked before R2 is asked. */
   size: number;
-  /** ETag recorded in D1 when known: a matching If-None-Match is answered without R2. */
+  /** ETag recorded in D1 when known: an If-None-Match/If-Match is answered without R2. */
   etag?: string;
   cacheControl: string;
   /** Extra headers (Vary, Content-Disposition, ...). */
@@ -24,49 +31,95 @@ export function imageSecurityHeaders(): Headers {
   });
 }
 
-function responseHeaders(object: StoredObject, etag: string): Headers {
+function responseHeaders(object: StoredObject, etag: string, uploaded?: Date): Headers {
   const headers = imageSecurityHeaders();
   headers.set("ETag", etag);
   headers.set("Cache-Control", object.cacheControl);
+  if (uploaded) headers.set("Last-Modified", uploaded.toUTCString());
   for (const [name, value] of Object.entries(object.headers ?? {})) headers.set(name, value);
   return headers;
 }
 
-/** Streams an R2 object with conditional (304/412) and single-range (206/416) semantics. */
+function rangeOption(range: RangeRequest): Pick<R2GetOptions, "range"> {
+  return range.kind === "partial" ? { range: { offset: range.offset, length: range.length } } : {};
+}
+
+function unsatisfiable(size: number): ApiError {
+  return new ApiError("range_not_satisfiable", undefined, undefined, {
+    "Content-Range": `bytes */${size}`,
+  });
+}
+
+/** Answers a stopped precondition: 304 with the validators, or a 412 problem. */
+function stopped(outcome: PreconditionOutcome, headers: Headers): Response {
+  if (outcome === "not_modified") return new Response(null, { status: 304, headers });
+  throw new ApiError("precondition_failed");
+}
+
+/**
+ * Streams an R2 object with conditional (304/412) and single-range (206/416) semantics.
+ * Preconditions are parsed and evaluated here (RFC 9110 §13.2.2 order, before Range); R2 only
+ * ever sees a well-formed hint, so a malformed header can never make it throw.
+ */
 export async function serveObject(req: Request, object: StoredObject): Promise<Response> {
+  const preconditions = parsePreconditions(req.headers, req.method);
+  const conditional = hasPreconditions(preconditions);
   // R2 cannot evaluate If-Range; ignoring the Range (a full 200) is always allowed and never
   // stitches bytes of two different versions together.
   const rangeHeader = req.headers.has("If-Range") ? null : req.headers.get("Range");
   const range = parseRange(rangeHeader, object.size);
-  if (range.kind === "unsatisfiable") {
-    throw new ApiError("range_not_satisfiable", undefined, undefined, {
-      "Content-Range": `bytes */${object.size}`,
-    });
-  }
-  if (object.etag !== undefined && etagMatches(req.headers.get("If-None-Match"), object.etag)) {
-    return new Response(null, { status: 304, headers: responseHeaders(object, object.etag) });
-  }
-  const obj = await object.get({
-    onlyIf: req.headers,
-    ...(range.kind === "partial" ? { range: { offset: range.offset, length: range.length } } : {}),
-  });
-  if (!obj) throw new ApiError("variant_not_found");
-  const headers = responseHeaders(object, obj.httpEtag);
-  headers.set("Content-Type", object.contentType);
-  headers.set("Last-Modified", obj.uploaded.toUTCString());
-  if (!("body" in obj)) {
-    // R2 answers a failed precondition without a body; only If-Match/If-Unmodified-Since
-    // failures are 412, a matching If-None-Match/If-Modified-Since is a 304.
-    const ifMatch = req.headers.get("If-Match");
-    const unmodifiedSince = Date.parse(req.headers.get("If-Unmodified-Since") ?? "");
-    if (
-      (ifMatch !== null && !etagMatches(ifMatch, obj.httpEtag)) ||
-      (!Number.isNaN(unmodifiedSince) && obj.uploaded.getTime() > unmodifiedSince + 999)
-    ) {
-      throw new ApiError("precondition_failed");
+
+  let decided = false;
+  if (conditional && object.etag !== undefined) {
+    // The D1 etag settles the etag preconditions without an R2 read.
+    const outcome = evaluatePreconditions(preconditions, req.method, { etag: object.etag });
+    if (outcome === "not_modified" || outcome === "failed") {
+      return stopped(outcome, responseHeaders(object, object.etag));
     }
-    return new Response(null, { status: 304, headers });
+    decided = outcome === "proceed";
   }
+  if (!conditional || decided) {
+    if (range.kind === "unsatisfiable") throw unsatisfiable(object.size);
+    const obj = await object.get(rangeOption(range));
+    return respond(object, obj, range);
+  }
+
+  // A date precondition (or an unknown etag) needs R2's validators. With an unsatisfiable
+  // Range no bytes are wanted: `If-None-Match: *` fails on any existing object, so R2 answers
+  // with metadata only.
+  const hint = storageConditionHint(preconditions);
+  let obj = await object.get(
+    range.kind === "unsatisfiable"
+      ? { onlyIf: { etagDoesNotMatch: "*" } }
+      : { ...(hint ? { onlyIf: hint } : {}), ...rangeOption(range) },
+  );
+  if (!obj) throw new ApiError("variant_not_found");
+  const outcome = evaluatePreconditions(preconditions, req.method, {
+    etag: obj.httpEtag,
+    lastModified: obj.uploaded.getTime(),
+  });
+  if (outcome !== "proceed") {
+    if ("body" in obj) await obj.body.cancel();
+    return stopped(outcome, responseHeaders(object, obj.httpEtag, obj.uploaded));
+  }
+  if (range.kind === "unsatisfiable") {
+    if ("body" in obj) await obj.body.cancel();
+    throw unsatisfiable(object.size);
+  }
+  // The hint was stricter than our own evaluation (R2's date boundaries): read it plainly.
+  if (!("body" in obj)) obj = await object.get(rangeOption(range));
+  return respond(object, obj, range);
+}
+
+function respond(
+  object: StoredObject,
+  obj: R2ObjectBody | R2Object | null,
+  range: RangeRequest,
+): Response {
+  if (!obj) throw new ApiError("variant_not_found");
+  if (!("body" in obj)) throw new Error("R2 returned no body for an unconditional read");
+  const headers = responseHeaders(object, obj.httpEtag, obj.uploaded);
+  headers.set("Content-Type", object.contentType);
   if (range.kind === "partial") {
     headers.set(
       "Content-Range",
