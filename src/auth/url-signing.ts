@@ -70,21 +70,47 @@ export async function signPath(
 /** Outcome of checking a signed URL. */
 export type SignatureCheck = "valid" | "invalid" | "expired";
 
-/** Verifies `sig` over purpose + key id + expiry + path in constant time; expiry after MAC. */
+/**
+ * Clock skew tolerated between the signer and the verifier when capping a URL's lifetime.
+ * Signing and verifying run in the same deployment, so a minute is generous.
+ */
+export const SIGNATURE_CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * Fallback lifetime cap for callers that do not pass one: fail closed rather than accept a
+ * URL that claims to be valid for years.
+ */
+const DEFAULT_MAX_LIFETIME_SECONDS = 3600;
+
+// The only accepted spellings: `exp` in decimal without leading zeros, `sig` the unpadded
+// base64url of a 32-byte MAC (43 characters; re-encoding must give the same text, so the
+// other final characters that decode to the same bytes are refused).
+const EXPIRES = /^[1-9]\d{0,11}$/;
+const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * Verifies `sig` over purpose + key id + expiry + path in constant time; expiry after MAC.
+ * Only the canonical encoding is accepted, and an `exp` further ahead than
+ * `maxLifetimeSeconds` (the TTL this deployment signs with) plus clock skew is invalid.
+ */
 export async function verifyPath(
   ring: SigningKeyring,
   purpose: SignedPurpose,
   path: string,
   params: { kid: string | undefined; exp: string | undefined; sig: string | undefined },
   nowSeconds: number,
+  maxLifetimeSeconds: number = DEFAULT_MAX_LIFETIME_SECONDS,
 ): Promise<SignatureCheck> {
   const { kid, exp, sig } = params;
   if (kid === undefined || exp === undefined || sig === undefined) return "invalid";
-  if (!/^\d{1,12}$/.test(exp)) return "invalid";
+  if (!EXPIRES.test(exp) || !SIGNATURE.test(sig)) return "invalid";
+  const expires = Number(exp);
+  if (expires > nowSeconds + maxLifetimeSeconds + SIGNATURE_CLOCK_SKEW_SECONDS) return "invalid";
   const secret = ring.keys.get(kid);
   const mac = fromBase64url(sig);
-  if (secret === undefined || mac === null || mac.length !== 32) return "invalid";
-  const expires = Number(exp);
+  if (secret === undefined || mac === null || mac.length !== 32 || base64url(mac) !== sig) {
+    return "invalid";
+  }
   const ok = await crypto.subtle.verify(
     "HMAC",
     await hmacKey(secret),
