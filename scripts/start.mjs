@@ -67,4 +67,32 @@ const dev = spawn(
 for (const signal of ["SIGINT", "SIGTERM"]) {
   process.on(signal, () => dev.kill(signal));
 }
+
+// wrangler dev does not fire cron triggers by itself: run the sweeper (the processor's
+// `scheduled`, relayed by the edge) soon after start, then every minute like the deployed cron.
+const base = `http://127.0.0.1:${port}`;
+const sweepEveryMs = Number(process.env.SWEEP_INTERVAL_SECONDS ?? 60) * 1000;
+async function triggerSweep() {
+  try {
+    await fetch(`${base}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`, {
+      signal: AbortSignal.timeout(60_000),
+    });
+  } catch {
+    // not up yet, or restarting: the next tick tries again
+  }
+}
+async function waitForHealth() {
+  for (;;) {
+    try {
+      if ((await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5_000) })).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+waitForHealth().then(() => {
+  void triggerSweep();
+  setInterval(triggerSweep, sweepEveryMs).unref();
+});
 dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
