@@ -17,7 +17,7 @@ export default defineConfig(async () => {
         {
           test: {
             name: "unit",
-            include: ["test/unit/**/*.unit.test.ts"],
+            include: ["test/unit/**/*.test.ts"],
             environment: "node",
           },
         },
@@ -36,7 +36,7 @@ export default defineConfig(async () => {
           ],
           test: {
             name: "edge",
-            include: ["test/edge/**/*.integration.test.ts"],
+            include: ["test/edge/**/*.test.ts"],
             setupFiles: ["./test/apply-migrations.ts"],
           },
         },
@@ -58,7 +58,7 @@ export default defineConfig(async () => {
         {
           test: {
             name: "e2e",
-            include: ["test/e2e/**/*.e2e.test.ts"],
+            include: ["test/e2e/**/*.test.ts"],
             environment: "node",
             testTimeout: 120_000,
             hookTimeout: 120_000,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Starts the whole system locally: .dev.vars with random secrets (first run only), D1
 // migrations, then both Workers in one workerd with local R2, D1 and Queues.
-// Usage: npm start [-- --port N]
+// Usage: npm start [-- --port N] [-- --persist-to DIR]
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
@@ -25,6 +25,10 @@ if (!/^\d{2,5}$/.test(port)) {
   process.exit(2);
 }
 
+// Local state (D1, R2, queues) lives in .wrangler/state unless --persist-to names another dir.
+const persistTo = argValue("--persist-to", "");
+const persistArgs = persistTo ? ["--persist-to", persistTo] : [];
+
 const devVars = join(root, ".dev.vars");
 if (!existsSync(devVars)) {
   const secret = () => randomBytes(32).toString("base64url");
@@ -36,11 +40,15 @@ if (!existsSync(devVars)) {
   console.log("created .dev.vars with random local secrets");
 }
 
-const migrate = spawnSync(wrangler, ["d1", "migrations", "apply", "DB", "--local"], {
-  cwd: root,
-  stdio: ["ignore", "inherit", "inherit"],
-  env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
-});
+const migrate = spawnSync(
+  wrangler,
+  ["d1", "migrations", "apply", "DB", "--local", ...persistArgs],
+  {
+    cwd: root,
+    stdio: ["ignore", "inherit", "inherit"],
+    env: { ...process.env, CI: "true", WRANGLER_SEND_METRICS: "false" },
+  },
+);
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
 const dev = spawn(
@@ -56,6 +64,7 @@ const dev = spawn(
     "--port",
     port,
     "--show-interactive-dev-session=false",
+    ...persistArgs,
   ],
   {
     cwd: root,
