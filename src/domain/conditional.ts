@@ -231,7 +231,8 @@ export function storageConditionHint(p: Preconditions): StorageConditionHint | u
   if (match !== undefined) hint.etagMatches = match;
   const noneMatch = singleTag(p.ifNoneMatch);
   if (noneMatch !== undefined) hint.etagDoesNotMatch = noneMatch;
-  if (p.ifUnmodifiedSince !== null) hint.uploadedBefore = new Date(p.ifUnmodifiedSince);
+  // R2's "uploaded before" is strict; If-Unmodified-Since passes at the same second.
+  if (p.ifUnmodifiedSince !== null) hint.uploadedBefore = new Date(p.ifUnmodifiedSince + 1000);
   if (p.ifModifiedSince !== null) hint.uploadedAfter = new Date(p.ifModifiedSince);
   if (hint.uploadedBefore || hint.uploadedAfter) hint.secondsGranularity = true;
   return Object.keys(hint).length > 0 ? hint : undefined;

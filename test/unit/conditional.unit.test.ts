@@ -169,5 +169,11 @@ describe("storageConditionHint", () => {
       uploadedAfter: new Date(Date.UTC(1994, 10, 6, 8, 49, 37)),
       secondsGranularity: true,
     });
+    expect(
+      storageConditionHint(pre({ "If-Unmodified-Since": "Sun, 06 Nov 1994 08:49:37 GMT" })),
+    ).toEqual({
+      uploadedBefore: new Date(Date.UTC(1994, 10, 6, 8, 49, 38)),
+      secondsGranularity: true,
+    });
   });
 });
