@@ -12,7 +12,7 @@ import { enqueueProcessing } from "../enqueue-processing";
 import { requireJsonBody, requireUser } from "../middleware";
 import { presentImage } from "../present";
 import { serveObject } from "../serve-object";
-import { validate } from "../validate";
+import { decimalInteger, validate } from "../validate";
 
 const Visibility = z.enum(["public", "unlisted", "private"]);
 const Title = z.string().trim().max(200);
@@ -47,7 +47,7 @@ const UpdateImageBody = z
 
 const ListQuery = z.strictObject({
   cursor: z.string().max(200).refine(isValidCursor, "is not a valid cursor").optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: decimalInteger(1, 100).default(20),
 });
 
 const ViewQuery = z.strictObject({
