@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   length_required: { status: 411, title: "Content-Length is required" },
   precondition_failed: { status: 412, title: "Precondition failed" },
   upload_too_large: { status: 413, title: "Upload is too large" },
+  payload_too_large: { status: 413, title: "Request body is too large" },
   unsupported_media_type: { status: 415, title: "Unsupported request media type" },
   range_not_satisfiable: { status: 416, title: "Range not satisfiable" },
   internal_error: { status: 500, title: "Internal error" },

@@ -1,9 +1,9 @@
 import { Hono } from "hono";
 import { ApiError } from "../domain/errors";
 import type { AppEnv } from "./context";
-import { authenticate, requestId, services } from "./middleware";
+import { authenticate, corsPolicy, hardenResponses, requestId, services } from "./middleware";
 import { problemResponse } from "./problem";
-import { deliveryApp } from "./routes/delivery";
+import { publicDeliveryApp, signedDeliveryApp } from "./routes/delivery";
 import { imagesApp } from "./routes/images";
 import { uploadsApp } from "./routes/uploads";
 
@@ -11,12 +11,17 @@ import { uploadsApp } from "./routes/uploads";
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.use(requestId());
+  app.use(hardenResponses());
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  // Before auth and signatures: a preflight carries neither.
+  app.use("/v1/*", corsPolicy());
+  app.use("/upload/*", corsPolicy());
   app.use(services());
   app.use("/v1/*", authenticate());
   app.route("/v1/images", imagesApp);
-  app.route("/", uploadsApp);
-  app.route("/", deliveryApp);
+  app.route("/upload", uploadsApp);
+  app.route("/d", signedDeliveryApp);
+  app.route("/i", publicDeliveryApp);
   app.notFound(() => {
     throw new ApiError("not_found", "No such route.");
   });

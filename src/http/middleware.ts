@@ -1,22 +1,44 @@
+import type { MiddlewareHandler } from "hono";
+import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import { createJwtVerifier } from "../auth/jwt";
+import { type SignedPurpose, verifyPath } from "../auth/url-signing";
 import { loadConfig } from "../config/env";
 import { ApiError } from "../domain/errors";
 import { ImageRepository } from "../storage/image-repository";
 import { ObjectStore } from "../storage/object-store";
 import type { AppEnv } from "./context";
 
-/** Assigns a request id (honouring a sane incoming `X-Request-Id`) and echoes it back. */
+const REQUEST_ID = /^[\w.-]{1,64}$/;
+
+/** Assigns a request id (honouring a sane incoming `X-Request-Id` or `Cf-Ray`) and echoes it. */
 export function requestId() {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const incoming = c.req.header("X-Request-Id");
+    // Cf-Ray is only trustworthy behind Cloudflare's edge; anywhere else a client sets it.
     const id =
-      incoming && /^[\w.-]{1,64}$/.test(incoming)
-        ? incoming
-        : (c.req.header("Cf-Ray") ?? crypto.randomUUID());
+      [c.req.header("X-Request-Id"), c.req.header("Cf-Ray")].find(
+        (value) => value !== undefined && REQUEST_ID.test(value),
+      ) ?? crypto.randomUUID();
     c.set("requestId", id);
     await next();
     c.header("X-Request-Id", id);
+  });
+}
+
+/**
+ * Hardening applied to every response: `nosniff`, and on an error answer a request body
+ * nobody read is cancelled and the connection closed, so the runtime does not wait to drain
+ * bytes the client may never send (a huge Content-Length with a short body).
+ */
+export function hardenResponses() {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    await next();
+    c.res.headers.set("X-Content-Type-Options", "nosniff");
+    const body = c.req.raw.body;
+    if (c.res.status >= 400 && body !== null && !c.req.raw.bodyUsed) {
+      c.res.headers.set("Connection", "close");
+      await body.cancel().catch(() => undefined);
+    }
   });
 }
 
@@ -38,11 +60,12 @@ export function services() {
 /** Reads an optional bearer token; a present but invalid token is a 401, never anonymous. */
 export function authenticate() {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const header = c.req.header("Authorization");
-    if (header === undefined) {
+    // An empty header is still a header: a client that meant to authenticate gets told.
+    if (!c.req.raw.headers.has("Authorization")) {
       c.set("principal", null);
       return next();
     }
+    const header = c.req.header("Authorization") ?? "";
     const match = /^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+)\s*$/i.exec(header);
     if (!match?.[1]) throw new ApiError("invalid_token", "Authorization must be 'Bearer <jwt>'.");
     const principal = await c.get("services").verifyJwt(match[1]);
@@ -60,15 +83,167 @@ export function requireUser() {
   });
 }
 
-/** Requests with a body must declare it as JSON (so a form post is never half-read). */
-export function requireJsonBody() {
+/**
+ * Requires a valid signed URL (`kid`, `exp`, `sig`, each exactly once) for `purpose`, capped
+ * at the TTL this deployment signs that purpose with.
+ */
+export function requireSignature(purpose: SignedPurpose) {
   return createMiddleware<AppEnv>(async (c, next) => {
+    const { config } = c.get("services");
+    const once = (name: string): string | undefined => {
+      const values = c.req.queries(name);
+      return values?.length === 1 ? values[0] : undefined;
+    };
+    const check = await verifyPath(
+      config.signing,
+      purpose,
+      c.req.path,
+      { kid: once("kid"), exp: once("exp"), sig: once("sig") },
+      Math.floor(Date.now() / 1000),
+      purpose === "view" ? config.viewUrlTtlSeconds : config.uploadUrlTtlSeconds,
+    );
+    if (check === "expired") {
+      throw new ApiError(
+        "signature_expired",
+        purpose === "upload" ? "The upload URL has expired." : "The URL has expired.",
+      );
+    }
+    if (check !== "valid") throw new ApiError("signature_invalid");
+    return next();
+  });
+}
+
+/** Largest JSON request body accepted: metadata only, far above any valid request. */
+export const MAX_JSON_BODY_BYTES = 64 * 1024;
+
+function payloadTooLarge(maxBytes: number): ApiError {
+  return new ApiError(
+    "payload_too_large",
+    `JSON bodies are limited to ${maxBytes} bytes.`,
+    undefined,
+    { Connection: "close" },
+  );
+}
+
+/** Reads a stream to its end, or cancels it and returns null once it passes `maxBytes`. */
+async function readCapped(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+): Promise<Uint8Array | null> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
+}
+
+/**
+ * Requests with a body must declare it as JSON (so a form post is never half-read) and keep
+ * it under `maxBytes`, checked from Content-Length and again while reading (chunked bodies).
+ */
+export function requireJsonBody(maxBytes = MAX_JSON_BODY_BYTES) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const req = c.req.raw;
     const length = c.req.header("Content-Length");
-    const hasBody = (length !== undefined && length !== "0") || c.req.header("Transfer-Encoding");
+    if (req.body === null || length === "0") return next();
     const type = c.req.header("Content-Type") ?? "";
-    if (hasBody && !/^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i.test(type)) {
+    if (!/^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i.test(type)) {
       throw new ApiError("unsupported_media_type", "Send the body as application/json.");
     }
+    if (length !== undefined && /^\d+$/.test(length) && Number(length) > maxBytes) {
+      throw payloadTooLarge(maxBytes);
+    }
+    const bytes = await readCapped(req.body, maxBytes);
+    if (bytes === null) throw payloadTooLarge(maxBytes);
+    // The validator reads the body again; hand it the bytes we already hold.
+    c.req.raw = new Request(req, { body: bytes });
     return next();
+  });
+}
+
+/** Request headers a browser may send to the API and the upload URLs. */
+const CORS_ALLOW_HEADERS = [
+  "Authorization",
+  "Content-Type",
+  "Idempotency-Key",
+  "Upload-Length",
+  "Upload-Offset",
+  "Upload-Metadata",
+  "Upload-Checksum",
+  "Upload-Concat",
+  "Upload-Defer-Length",
+  "Tus-Resumable",
+  "X-Request-Id",
+];
+
+/** Response headers a browser script may read. */
+const CORS_EXPOSE_HEADERS = [
+  "ETag",
+  "Location",
+  "Upload-Offset",
+  "Upload-Length",
+  "Upload-Expires",
+  "Tus-Resumable",
+  "X-Request-Id",
+  "Retry-After",
+];
+
+const CORS_MAX_AGE_SECONDS = 600;
+
+/**
+ * Parses `CORS_ALLOWED_ORIGINS`: unset, empty or containing `*` allows any origin; otherwise
+ * a comma-separated list of exact origins (`https://app.example.com`).
+ */
+export function parseAllowedOrigins(spec: string | undefined): "*" | string[] {
+  const origins = (spec ?? "")
+    .split(",")
+    .map((o) => o.trim().replace(/\/+$/, "").toLowerCase())
+    .filter((o) => o !== "");
+  return origins.length === 0 || origins.includes("*") ? "*" : origins;
+}
+
+// One handler per distinct setting, built on first use in the isolate.
+const corsHandlers = new Map<string, MiddlewareHandler>();
+
+/**
+ * CORS for bearer-token calls (never credentialed, so `*` is safe by default). The origins
+ * come from the optional `CORS_ALLOWED_ORIGINS` variable.
+ */
+export function corsPolicy() {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const raw: unknown = Reflect.get(c.env, "CORS_ALLOWED_ORIGINS");
+    const spec = typeof raw === "string" ? raw : "";
+    let handler = corsHandlers.get(spec);
+    if (!handler) {
+      const allowed = parseAllowedOrigins(spec);
+      handler = cors({
+        origin:
+          allowed === "*"
+            ? "*"
+            : (origin) => (allowed.includes(origin.toLowerCase()) ? origin : null),
+        allowMethods: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+        allowHeaders: CORS_ALLOW_HEADERS,
+        exposeHeaders: CORS_EXPOSE_HEADERS,
+        maxAge: CORS_MAX_AGE_SECONDS,
+        credentials: false,
+      });
+      corsHandlers.set(spec, handler);
+    }
+    return handler(c, next);
   });
 }

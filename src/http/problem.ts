@@ -45,7 +45,7 @@ function toApiError(err: unknown): ApiError {
     if (err.status === 400) return new ApiError("bad_request", err.message);
     if (err.status === 401) return new ApiError("unauthorized", err.message);
     if (err.status === 404) return new ApiError("not_found", err.message);
-    if (err.status === 413) return new ApiError("upload_too_large", err.message);
+    if (err.status === 413) return new ApiError("payload_too_large", err.message);
   }
   return new ApiError("internal_error", "An unexpected error occurred.");
 }

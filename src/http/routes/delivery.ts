@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { verifyPath } from "../../auth/url-signing";
 import { ApiError } from "../../domain/errors";
 import { isImageId } from "../../domain/ids";
 import {
@@ -11,6 +10,7 @@ import {
 import type { ObjectStore } from "../../storage/object-store";
 import type { VariantRow } from "../../storage/schema";
 import type { AppEnv } from "../context";
+import { requireSignature } from "../middleware";
 import { serveObject } from "../serve-object";
 
 function isVariantName(value: string): value is VariantName {
@@ -43,40 +43,35 @@ function serveVariant(
   });
 }
 
-/** Signed (`/d/...`) and public (`/i/...`) image delivery. */
-export const deliveryApp = new Hono<AppEnv>()
-  .get("/d/:id/:revision{[0-9]{1,9}}/:variant", async (c) => {
-    const { config, images, store } = c.get("services");
-    const { id, variant } = c.req.param();
-    const nowSec = Math.floor(Date.now() / 1000);
-    const check = await verifyPath(
-      config.signing,
-      "view",
-      c.req.path,
-      { kid: c.req.query("kid"), exp: c.req.query("exp"), sig: c.req.query("sig") },
-      nowSec,
-    );
-    if (check === "expired") throw new ApiError("signature_expired");
-    if (check !== "valid") throw new ApiError("signature_invalid");
-    if (!isImageId(id) || !isVariantName(variant)) throw new ApiError("image_not_found");
-    const rows = await images.variantsOf(id, Number(c.req.param("revision")));
-    // The revision is in the path, so these bytes never change for this URL.
-    const maxAge = Math.max(0, Number(c.req.query("exp")) - nowSec);
-    return serveVariant(c.req.raw, store, rows, variant, `private, max-age=${maxAge}`);
-  })
-  .get("/i/:id/:variant", async (c) => {
+/** Signed delivery, mounted at `/d`: `/d/{id}/{revision}/{variant}?kid&exp&sig`. */
+export const signedDeliveryApp = new Hono<AppEnv>().get(
+  "/:id/:revision{[0-9]{1,9}}/:variant",
+  requireSignature("view"),
+  async (c) => {
     const { images, store } = c.get("services");
     const { id, variant } = c.req.param();
     if (!isImageId(id) || !isVariantName(variant)) throw new ApiError("image_not_found");
-    const found = await images.getWithVariants(id);
-    if (!found || !isPubliclyServable(found.image) || found.image.servedRevision === null) {
-      throw new ApiError("image_not_found");
-    }
-    return serveVariant(
-      c.req.raw,
-      store,
-      found.variants,
-      variant,
-      "public, max-age=86400, stale-while-revalidate=604800",
-    );
-  });
+    const rows = await images.variantsOf(id, Number(c.req.param("revision")));
+    // The revision is in the path, so these bytes never change for this URL.
+    const maxAge = Math.max(0, Number(c.req.query("exp")) - Math.floor(Date.now() / 1000));
+    return serveVariant(c.req.raw, store, rows, variant, `private, max-age=${maxAge}`);
+  },
+);
+
+/** Public delivery, mounted at `/i`: `/i/{id}/{variant}` for public images only. */
+export const publicDeliveryApp = new Hono<AppEnv>().get("/:id/:variant", async (c) => {
+  const { images, store } = c.get("services");
+  const { id, variant } = c.req.param();
+  if (!isImageId(id) || !isVariantName(variant)) throw new ApiError("image_not_found");
+  const found = await images.getWithVariants(id);
+  if (!found || !isPubliclyServable(found.image) || found.image.servedRevision === null) {
+    throw new ApiError("image_not_found");
+  }
+  return serveVariant(
+    c.req.raw,
+    store,
+    found.variants,
+    variant,
+    "public, max-age=86400, stale-while-revalidate=604800",
+  );
+});

@@ -1,9 +1,9 @@
 import { Hono } from "hono";
-import { verifyPath } from "../../auth/url-signing";
 import { ApiError } from "../../domain/errors";
 import { isImageId } from "../../domain/ids";
 import type { AppEnv } from "../context";
 import { enqueueProcessing } from "../enqueue-processing";
+import { requireSignature } from "../middleware";
 import { presentImage } from "../present";
 
 /** Parses a Content-Length header strictly; null when absent or malformed. */
@@ -12,28 +12,20 @@ function contentLength(value: string | undefined): number | null {
   return Number(value);
 }
 
-/** `PUT /upload/{id}`: the pre-signed, single-use upload target. */
-export const uploadsApp = new Hono<AppEnv>().put("/upload/:id", async (c) => {
+/** `PUT /upload/{id}` (mounted at `/upload`): the pre-signed, single-use upload target. */
+export const uploadsApp = new Hono<AppEnv>().put("/:id", requireSignature("upload"), async (c) => {
   const { config, images, store } = c.get("services");
   const id = c.req.param("id");
-  const check = await verifyPath(
-    config.signing,
-    "upload",
-    c.req.path,
-    { kid: c.req.query("kid"), exp: c.req.query("exp"), sig: c.req.query("sig") },
-    Math.floor(Date.now() / 1000),
-  );
-  if (check === "expired") throw new ApiError("signature_expired", "The upload URL has expired.");
-  if (check !== "valid" || !isImageId(id)) throw new ApiError("signature_invalid");
+  if (!isImageId(id)) throw new ApiError("signature_invalid");
 
   const length = contentLength(c.req.header("Content-Length"));
   if (length === null) throw new ApiError("length_required");
   if (length === 0) throw new ApiError("bad_request", "The upload is empty.");
-  const image = await images.get(id);
-  if (!image) throw new ApiError("image_not_found");
   if (length > config.maxUploadBytes) {
     throw new ApiError("upload_too_large", `The limit is ${config.maxUploadBytes} bytes.`);
   }
+  const image = await images.get(id);
+  if (!image) throw new ApiError("image_not_found");
   if (image.declaredSize !== null && length !== image.declaredSize) {
     throw new ApiError("size_mismatch", `Declared ${image.declaredSize} bytes, sent ${length}.`);
   }
