@@ -1,10 +1,30 @@
 import { describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
+import { z } from "zod";
+
+// The parts of a wrangler configuration these checks read (wrangler's own types are loose).
+const WranglerConfig = z.object({
+  compatibility_date: z.string(),
+  vars: z.record(z.string(), z.unknown()),
+  d1_databases: z.array(
+    z.object({ binding: z.string(), database_name: z.string(), database_id: z.string() }),
+  ),
+  r2_buckets: z.array(z.object({ binding: z.string(), bucket_name: z.string() })),
+  queues: z.object({
+    producers: z.array(z.object({ queue: z.string() })).optional(),
+    consumers: z
+      .array(z.object({ queue: z.string(), dead_letter_queue: z.string().optional() }))
+      .optional(),
+  }),
+  triggers: z.object({ crons: z.array(z.string()).optional() }),
+});
 
 // The two Workers share one database, bucket and queue: their names live in two files, so
 // this test is what keeps them defined once in effect.
-const edge = unstable_readConfig({ config: "wrangler.toml" });
-const processor = unstable_readConfig({ config: "workers/processor.wrangler.toml" });
+const edge = WranglerConfig.parse(unstable_readConfig({ config: "wrangler.toml" }));
+const processor = WranglerConfig.parse(
+  unstable_readConfig({ config: "workers/processor.wrangler.toml" }),
+);
 
 describe("wrangler configuration of the two Workers", () => {
   it("binds the same D1 database and R2 bucket", () => {
