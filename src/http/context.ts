@@ -1,15 +1,14 @@
-import type { JwtVerifier, Principal } from "../auth/jwt";
+import type { JwtVerifier } from "../auth/jwt";
 import type { Config } from "../config/env";
-import type { ImageRepository } from "../storage/image-repository";
-import type { ObjectStore } from "../storage/object-store";
+import type { Principal } from "../domain/access";
+import type { Deps } from "../use-cases/deps";
 
 /** Services built once per request and shared through the context. */
 export interface Services {
   config: Config;
-  images: ImageRepository;
-  store: ObjectStore;
+  /** What the use cases run on: repository, object store, events, clock, logger, metrics. */
+  deps: Deps;
   verifyJwt: JwtVerifier;
-  events: Queue;
 }
 
 /** Hono environment of the edge app. */
@@ -20,4 +19,9 @@ export interface AppEnv {
     services: Services;
     principal: Principal | null;
   };
+}
+
+/** What `requireUser()` adds: the caller, known to be signed in. */
+export interface UserEnv {
+  Variables: { user: Principal };
 }

@@ -5,9 +5,14 @@ import { createJwtVerifier } from "../auth/jwt";
 import { type SignedPurpose, verifyPath } from "../auth/url-signing";
 import { loadConfig } from "../config/env";
 import { ApiError } from "../domain/errors";
+import { queueProducer } from "../events/producer";
+import { createLogger } from "../observability/logger";
+import { D1MetricsSink } from "../observability/metrics";
 import { ImageRepository } from "../storage/image-repository";
 import { ObjectStore } from "../storage/object-store";
-import type { AppEnv } from "./context";
+import type { AppEnv, UserEnv } from "./context";
+
+const edgeLog = createLogger({ worker: "edge" });
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 
@@ -42,18 +47,37 @@ export function hardenResponses() {
   });
 }
 
-/** Builds the per-request services once and puts them on the context. */
+/**
+ * Builds the per-request services (the use cases' deps) once and puts them on the context;
+ * the metrics they record are written after the response, off the hot path.
+ */
 export function services() {
   return createMiddleware<AppEnv>(async (c, next) => {
     const config = loadConfig(c.env);
+    const log = edgeLog.with({ requestId: c.get("requestId") });
+    const metrics = new D1MetricsSink(c.env.DB, "edge");
     c.set("services", {
       config,
-      images: new ImageRepository(c.env.DB),
-      store: new ObjectStore(c.env.BUCKET),
       verifyJwt: createJwtVerifier(config.jwt),
-      events: c.env.EVENTS,
+      deps: {
+        images: new ImageRepository(c.env.DB),
+        store: new ObjectStore(c.env.BUCKET),
+        events: queueProducer(c.env.EVENTS),
+        now: Date.now,
+        log,
+        metrics,
+      },
     });
     await next();
+    const flush = metrics
+      .flush()
+      .catch((err: unknown) => log.warn("metrics_flush_failed", { err }));
+    try {
+      c.executionCtx.waitUntil(flush);
+    } catch {
+      // No execution context (the app called directly in tests): finish before answering.
+      await flush;
+    }
   });
 }
 
@@ -75,10 +99,12 @@ export function authenticate() {
   });
 }
 
-/** Rejects anonymous callers with 401. */
+/** Rejects anonymous callers with 401; handlers after it read the caller as `c.get("user")`. */
 export function requireUser() {
-  return createMiddleware<AppEnv>(async (c, next) => {
-    if (!c.get("principal")) throw new ApiError("unauthorized");
+  return createMiddleware<AppEnv & UserEnv>(async (c, next) => {
+    const principal = c.get("principal");
+    if (!principal) throw new ApiError("unauthorized");
+    c.set("user", principal);
     return next();
   });
 }

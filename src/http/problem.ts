@@ -1,20 +1,21 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ApiError, ERROR_CODES } from "../domain/errors";
+import { createLogger } from "../observability/logger";
 import type { AppEnv } from "./context";
+
+const log = createLogger({ worker: "edge" });
 
 /** Formats any thrown error as RFC 9457 problem+json; unknown errors become a logged 500. */
 export function problemResponse(err: unknown, c: Context<AppEnv>): Response {
   const apiError = toApiError(err);
   if (apiError.code === "internal_error") {
-    console.error(
-      JSON.stringify({
-        level: "error",
-        requestId: c.get("requestId"),
-        path: c.req.path,
-        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
-      }),
-    );
+    log.error("internal_error", {
+      requestId: c.get("requestId"),
+      code: "internal_error",
+      path: c.req.path,
+      err,
+    });
   }
   const body = {
     type: `urn:image-host:problem:${apiError.code}`,

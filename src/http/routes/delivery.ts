@@ -1,16 +1,11 @@
 import { Hono } from "hono";
 import { ApiError } from "../../domain/errors";
 import { isImageId } from "../../domain/ids";
-import {
-  isPubliclyServable,
-  negotiateFormat,
-  VARIANT_NAMES,
-  type VariantName,
-} from "../../domain/images";
-import type { ObjectStore } from "../../storage/object-store";
-import type { VariantRow } from "../../storage/schema";
+import { negotiateFormat, VARIANT_NAMES, type VariantName } from "../../domain/images";
+import { publicVariant, signedVariant, type VariantCandidates } from "../../use-cases/read-images";
 import type { AppEnv } from "../context";
 import { requireSignature } from "../middleware";
+import { orThrow } from "../outcome";
 import { serveObject } from "../serve-object";
 
 function isVariantName(value: string): value is VariantName {
@@ -20,17 +15,14 @@ function isVariantName(value: string): value is VariantName {
 /** Serves the best stored format of one variant for the request's Accept header. */
 function serveVariant(
   req: Request,
-  store: ObjectStore,
-  rows: readonly VariantRow[],
-  variant: string,
+  { rows, open }: VariantCandidates,
   cacheControl: string,
 ): Promise<Response> {
-  const candidates = rows.filter((r) => r.name === variant);
   const format = negotiateFormat(
-    candidates.map((r) => r.format),
+    rows.map((r) => r.format),
     req.headers.get("Accept"),
   );
-  const row = candidates.find((r) => r.format === format);
+  const row = rows.find((r) => r.format === format);
   if (!row) throw new ApiError("variant_not_found");
   return serveObject(req, {
     contentType: row.contentType,
@@ -38,8 +30,8 @@ function serveVariant(
     etag: row.etag,
     cacheControl,
     // The Cache API and CDNs ignore Vary for keys, so only say it when it matters.
-    headers: candidates.length > 1 ? { Vary: "Accept" } : {},
-    get: (options) => store.getVariant(row.imageId, row.revision, row.name, row.format, options),
+    headers: rows.length > 1 ? { Vary: "Accept" } : {},
+    get: (options) => open(row, options),
   });
 }
 
@@ -48,30 +40,29 @@ export const signedDeliveryApp = new Hono<AppEnv>().get(
   "/:id/:revision{[0-9]{1,9}}/:variant",
   requireSignature("view"),
   async (c) => {
-    const { images, store } = c.get("services");
     const { id, variant } = c.req.param();
     if (!isImageId(id) || !isVariantName(variant)) throw new ApiError("image_not_found");
-    const rows = await images.variantsOf(id, Number(c.req.param("revision")));
+    const candidates = orThrow(
+      await signedVariant(c.get("services").deps, {
+        imageId: id,
+        revision: Number(c.req.param("revision")),
+        variant,
+      }),
+    );
     // The revision is in the path, so these bytes never change for this URL.
     const maxAge = Math.max(0, Number(c.req.query("exp")) - Math.floor(Date.now() / 1000));
-    return serveVariant(c.req.raw, store, rows, variant, `private, max-age=${maxAge}`);
+    return serveVariant(c.req.raw, candidates, `private, max-age=${maxAge}`);
   },
 );
 
 /** Public delivery, mounted at `/i`: `/i/{id}/{variant}` for public images only. */
 export const publicDeliveryApp = new Hono<AppEnv>().get("/:id/:variant", async (c) => {
-  const { images, store } = c.get("services");
   const { id, variant } = c.req.param();
   if (!isImageId(id) || !isVariantName(variant)) throw new ApiError("image_not_found");
-  const found = await images.getWithVariants(id);
-  if (!found || !isPubliclyServable(found.image) || found.image.servedRevision === null) {
-    throw new ApiError("image_not_found");
-  }
+  const candidates = orThrow(await publicVariant(c.get("services").deps, { imageId: id, variant }));
   return serveVariant(
     c.req.raw,
-    store,
-    found.variants,
-    variant,
+    candidates,
     "public, max-age=86400, stale-while-revalidate=604800",
   );
 });

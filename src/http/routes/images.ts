@@ -1,15 +1,17 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import type { Principal } from "../../auth/jwt";
 import { signPath } from "../../auth/url-signing";
 import { ApiError } from "../../domain/errors";
-import { isImageId, newImageId } from "../../domain/ids";
-import { canView, contentTypeFor, VARIANT_NAMES } from "../../domain/images";
+import { isImageId } from "../../domain/ids";
+import { VARIANT_NAMES } from "../../domain/images";
 import { isValidCursor } from "../../storage/image-repository";
-import type { ImageRow } from "../../storage/schema";
+import { createImage } from "../../use-cases/create-image";
+import { deleteImage } from "../../use-cases/delete-image";
+import { getImage, listImages, openOriginal, viewPath } from "../../use-cases/read-images";
+import { reprocessImage, updateImage } from "../../use-cases/update-image";
 import type { AppEnv } from "../context";
-import { enqueueProcessing } from "../enqueue-processing";
 import { requireJsonBody, requireUser } from "../middleware";
+import { orThrow } from "../outcome";
 import { presentImage } from "../present";
 import { serveObject } from "../serve-object";
 import { decimalInteger, validate } from "../validate";
@@ -70,36 +72,17 @@ function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
-/** 404 unless the caller owns the image or is an admin (never confirms it exists). */
-function requireOwner(image: ImageRow | null, principal: Principal | null): ImageRow {
-  if (!image || !principal) throw new ApiError("image_not_found");
-  if (!principal.admin && image.ownerId !== principal.userId) {
-    throw new ApiError("image_not_found");
-  }
-  return image;
-}
-
-/** The /v1/images resource. */
+/** The /v1/images resource: routes parse, call a use case and present its result. */
 export const imagesApp = new Hono<AppEnv>()
   .post("/", requireUser(), requireJsonBody(), validate("json", CreateImageBody), async (c) => {
-    const { config, images } = c.get("services");
-    const body = c.req.valid("json");
-    if (body.size !== undefined && body.size > config.maxUploadBytes) {
-      throw new ApiError("upload_too_large", `The limit is ${config.maxUploadBytes} bytes.`);
-    }
-    const now = Date.now();
-    const image = await images.create({
-      id: newImageId(),
-      ownerId: c.get("principal")?.userId ?? "",
-      title: body.title ?? null,
-      description: body.description ?? null,
-      visibility: body.visibility,
-      filename: body.filename ?? null,
-      declaredContentType: body.contentType ?? null,
-      declaredSize: body.size ?? null,
-      createdAt: now,
-      updatedAt: now,
-    });
+    const { config, deps } = c.get("services");
+    const image = orThrow(
+      await createImage(deps, {
+        ownerId: c.get("user").userId,
+        image: c.req.valid("json"),
+        maxUploadBytes: config.maxUploadBytes,
+      }),
+    );
     const expires = nowSeconds() + config.uploadUrlTtlSeconds;
     const path = `/upload/${image.id}`;
     const query = await signPath(config.signing, "upload", path, expires);
@@ -111,38 +94,35 @@ export const imagesApp = new Hono<AppEnv>()
           url: new URL(`${path}?${query}`, c.req.url).toString(),
           method: "PUT",
           expiresAt: new Date(expires * 1000).toISOString(),
-          maxBytes: body.size ?? config.maxUploadBytes,
+          maxBytes: image.declaredSize ?? config.maxUploadBytes,
         },
       },
       201,
     );
   })
   .get("/", requireUser(), validate("query", ListQuery), async (c) => {
-    const { images } = c.get("services");
     const { cursor, limit } = c.req.valid("query");
-    const page = await images.listByOwner(c.get("principal")?.userId ?? "", limit, cursor ?? null);
-    const variants = await images.servedVariantsOf(page.items);
+    const page = await listImages(c.get("services").deps, {
+      ownerId: c.get("user").userId,
+      limit,
+      cursor: cursor ?? null,
+    });
     return c.json({
-      items: page.items.map((i) => presentImage(i, variants.get(i.id))),
+      items: page.items.map((i) => presentImage(i.image, i.variants)),
       nextCursor: page.nextCursor,
     });
   })
   .get("/:idView{[^/]+:view}", validate("query", ViewQuery), async (c) => {
-    const id = customMethodId(c.req.param("idView"), "view");
-    const { config, images } = c.get("services");
+    const { config, deps } = c.get("services");
     const { variant, redirect } = c.req.valid("query");
-    const found = await images.getWithVariants(id);
-    if (!found || !canView(found.image, c.get("principal"))) throw new ApiError("image_not_found");
-    const { image } = found;
-    // A reprocess keeps serving the previous revision until the new one is ready.
-    if (image.servedRevision === null) {
-      throw new ApiError("image_not_ready", `The image is ${image.status}.`);
-    }
-    if (!found.variants.some((v) => v.name === variant)) {
-      throw new ApiError("variant_not_found", `No '${variant}' variant.`);
-    }
+    const path = orThrow(
+      await viewPath(deps, {
+        imageId: customMethodId(c.req.param("idView"), "view"),
+        principal: c.get("principal"),
+        variant,
+      }),
+    );
     const expires = nowSeconds() + config.viewUrlTtlSeconds;
-    const path = `/d/${image.id}/${image.servedRevision}/${variant}`;
     const query = await signPath(config.signing, "view", path, expires);
     const url = new URL(`${path}?${query}`, c.req.url).toString();
     c.header("Cache-Control", "private, no-store");
@@ -152,77 +132,56 @@ export const imagesApp = new Hono<AppEnv>()
     return c.redirect(url, 302);
   })
   .post("/:idReprocess{[^/]+:reprocess}", requireUser(), async (c) => {
-    const id = customMethodId(c.req.param("idReprocess"), "reprocess");
-    const services = c.get("services");
-    const image = requireOwner(await services.images.get(id), c.get("principal"));
-    const next = await services.images.startReprocess(id, image.revision, Date.now());
-    if (!next) {
-      throw new ApiError(
-        "image_not_ready",
-        `An image that is ${image.status} cannot be reprocessed.`,
-      );
-    }
-    await enqueueProcessing(services, id, next.revision);
-    const found = await services.images.getWithVariants(id);
-    return c.json(presentImage(found?.image ?? next, found?.variants), 202);
+    const found = orThrow(
+      await reprocessImage(c.get("services").deps, {
+        imageId: customMethodId(c.req.param("idReprocess"), "reprocess"),
+        principal: c.get("user"),
+      }),
+    );
+    return c.json(presentImage(found.image, found.variants), 202);
   })
   .get("/:id", async (c) => {
-    const { images } = c.get("services");
-    const found = await images.getWithVariants(imageIdParam(c.req.param("id")));
-    if (!found || !canView(found.image, c.get("principal"))) throw new ApiError("image_not_found");
+    const found = orThrow(
+      await getImage(c.get("services").deps, {
+        imageId: imageIdParam(c.req.param("id")),
+        principal: c.get("principal"),
+      }),
+    );
     return c.json(presentImage(found.image, found.variants));
   })
   .patch("/:id", requireUser(), requireJsonBody(), validate("json", UpdateImageBody), async (c) => {
-    const { images } = c.get("services");
-    const image = requireOwner(
-      await images.get(imageIdParam(c.req.param("id"))),
-      c.get("principal"),
+    const found = orThrow(
+      await updateImage(c.get("services").deps, {
+        imageId: imageIdParam(c.req.param("id")),
+        principal: c.get("user"),
+        changes: c.req.valid("json"),
+      }),
     );
-    const updated = await images.update(image.id, c.req.valid("json"), Date.now());
-    if (!updated) throw new ApiError("image_not_found");
-    const found = await images.getWithVariants(image.id);
-    return c.json(presentImage(updated, found?.variants));
+    return c.json(presentImage(found.image, found.variants));
   })
   .get("/:id/original", requireUser(), async (c) => {
-    const { images, store } = c.get("services");
-    const image = requireOwner(
-      await images.get(imageIdParam(c.req.param("id"))),
-      c.get("principal"),
+    const original = orThrow(
+      await openOriginal(c.get("services").deps, {
+        imageId: imageIdParam(c.req.param("id")),
+        principal: c.get("user"),
+      }),
     );
-    if (image.bytes === null) {
-      throw new ApiError("image_not_ready", "Nothing has been uploaded yet.");
-    }
-    const filename = (image.filename ?? image.id).replace(/[^\w.-]/g, "_");
+    const filename = original.filename.replace(/[^\w.-]/g, "_");
     return serveObject(c.req.raw, {
-      contentType: image.format ? contentTypeFor(image.format) : "application/octet-stream",
-      size: image.bytes,
+      contentType: original.contentType,
+      size: original.size,
       cacheControl: "private, no-store",
       // Raw uploads are unverified bytes: never let a browser render them inline.
       headers: { "Content-Disposition": `attachment; filename="${filename}"` },
-      get: (options) => store.getUpload(image.id, options),
+      get: original.open,
     });
   })
   .delete("/:id", requireUser(), async (c) => {
-    const { images, store, events } = c.get("services");
-    const image = requireOwner(
-      await images.get(imageIdParam(c.req.param("id"))),
-      c.get("principal"),
+    orThrow(
+      await deleteImage(c.get("services").deps, {
+        imageId: imageIdParam(c.req.param("id")),
+        principal: c.get("user"),
+      }),
     );
-    await images.markDeleted(image.id, Date.now());
-    try {
-      await store.deleteImage(image.id);
-      await images.purge(image.id);
-    } catch (err) {
-      // The image is already invisible; the processor finishes the purge.
-      console.warn(
-        JSON.stringify({
-          level: "warn",
-          msg: "inline purge failed",
-          id: image.id,
-          err: String(err),
-        }),
-      );
-      await events.send({ type: "ImageDeleted", v: 1, imageId: image.id }, { contentType: "json" });
-    }
     return c.body(null, 204);
   });
