@@ -17,21 +17,3 @@ export interface Deps {
   log: Logger;
   metrics: MetricsSink;
 }
-
-/** Runs `work` and records one metric named `name` with its outcome and duration. */
-export async function measured<T>(
-  deps: Pick<Deps, "metrics" | "now">,
-  name: string,
-  work: () => Promise<T>,
-  describe: (value: T) => { outcome: string; bytes?: number; imageId?: string },
-): Promise<T> {
-  const started = deps.now();
-  try {
-    const value = await work();
-    deps.metrics.record({ name, ms: deps.now() - started, ...describe(value) });
-    return value;
-  } catch (err) {
-    deps.metrics.record({ name, outcome: "error", ms: deps.now() - started });
-    throw err;
-  }
-}
