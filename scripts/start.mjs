@@ -78,9 +78,9 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
 }
 
 // wrangler dev does not fire cron triggers by itself: run the sweeper (the processor's
-// `scheduled`, relayed by the edge) soon after start, then every minute like the deployed cron.
+// `scheduled`, relayed by the edge) soon after start, then every 30 s (the deployed cron runs every minute).
 const base = `http://127.0.0.1:${port}`;
-const sweepEveryMs = Number(process.env.SWEEP_INTERVAL_SECONDS ?? 60) * 1000;
+const sweepEveryMs = Number(process.env.SWEEP_INTERVAL_SECONDS ?? 30) * 1000;
 async function triggerSweep() {
   try {
     await fetch(`${base}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`, {

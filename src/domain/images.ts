@@ -1,15 +1,8 @@
 /** Who may see an image. */
 export type Visibility = "public" | "unlisted" | "private";
 
-/** Lifecycle of an image; see DESIGN.md "Status machine". */
-export type ImageStatus =
-  | "pending"
-  | "uploading"
-  | "uploaded"
-  | "processing"
-  | "ready"
-  | "failed"
-  | "deleted";
+/** Lifecycle of an image: declared once in lifecycle.ts. */
+export type { ImageStatus } from "./lifecycle";
 
 /** Variant names a client may ask for. */
 export const VARIANT_NAMES = ["thumb", "medium", "large", "original"] as const;

@@ -21,7 +21,7 @@ export interface StoredObject {
   get: (options: R2GetOptions) => Promise<R2ObjectBody | R2Object | null>;
 }
 
-/** Headers every image response carries (DESIGN.md: nosniff + sandboxed CSP). */
+/** Headers every image response carries (docs/architecture.md, "Delivery": nosniff + sandboxed CSP). */
 export function imageSecurityHeaders(): Headers {
   return new Headers({
     "X-Content-Type-Options": "nosniff",

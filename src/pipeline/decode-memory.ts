@@ -2,7 +2,7 @@ import type { HeaderProbe } from "./types";
 
 const MIB = 2 ** 20;
 
-/** DESIGN.md budget: peak WASM memory while processing the largest accepted input. */
+/** Budget (docs/architecture.md, "Budgets"): peak WASM memory while processing the largest accepted input. */
 export const WASM_MEMORY_BUDGET = 96 * MIB;
 
 /**
