@@ -1,7 +1,7 @@
 /**
  * Edge hot-path micro-benchmark: the per-request work of a signed view (signature check,
- * format negotiation, range parsing) measured in-process, against the DESIGN.md budgets
- * (signature check < 50 µs; whole view request < 1 ms CPU).
+ * format negotiation, range parsing) measured in-process, against the budgets in
+ * docs/architecture.md (signature check < 50 µs; whole view request < 1 ms CPU).
  */
 import { parseKeyring, signPath, verifyPath } from "../src/auth/url-signing";
 import { parseRange } from "../src/domain/http-range";

@@ -1,6 +1,6 @@
 /**
  * Upload -> `ready` latency on the local system (both Workers in one workerd, local R2, D1,
- * Queues), against the DESIGN.md budget (12 MP photo < 5 s). Also reports when the slow stage
+ * Queues), against the budget in docs/architecture.md (12 MP photo < 5 s). Also reports when the slow stage
  * (AVIF) has landed.
  */
 import { readFile } from "node:fs/promises";

@@ -19,7 +19,7 @@ import { ensureInputs } from "./photos";
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 3);
 const MIB = 2 ** 20;
 
-/** The budgeted set (DESIGN.md): WebP + JPEG for every preset, no AVIF. */
+/** The budgeted set (docs/architecture.md, "Budgets"): WebP + JPEG for every preset, no AVIF. */
 const BUDGET_SET: TransformOptions = { ...DEFAULT_TRANSFORM_OPTIONS, avifPresets: [] };
 
 interface Output {
