@@ -5,6 +5,7 @@ import { createJwtVerifier } from "../auth/jwt";
 import { type SignedPurpose, verifyPath } from "../auth/url-signing";
 import { loadConfig } from "../config/env";
 import { ApiError } from "../domain/errors";
+import { concat } from "../pipeline/bytes";
 import { queueProducer } from "../events/producer";
 import { createLogger } from "../observability/logger";
 import { D1MetricsSink } from "../observability/metrics";
@@ -169,13 +170,7 @@ async function readCapped(
     }
     chunks.push(value);
   }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return concat(chunks);
 }
 
 /**
