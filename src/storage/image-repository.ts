@@ -410,6 +410,7 @@ export class ImageRepository {
           eq(images.id, stalled.id),
           eq(images.revision, stalled.revision),
           eq(images.status, stalled.status),
+          inArray(images.status, [...TRANSITIONS.requeue.stale.from]),
           eq(images.requeues, stalled.requeues),
         ),
       )

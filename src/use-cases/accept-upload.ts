@@ -7,12 +7,13 @@ import { enqueueProcessing } from "./enqueue-processing";
 export interface UploadInput {
   imageId: string;
   length: number;
-  body: ReadableStream;
+  /** Null when the request has none (refused after the cheaper checks). */
+  body: ReadableStream | null;
   maxUploadBytes: number;
 }
 
-/** Checks an upload before any byte is read: the caller can refuse it and close at once. */
-export async function checkUpload(
+/** Checks an upload before any byte is read, so a refusal can answer and close at once. */
+async function checkUpload(
   deps: Pick<Deps, "images">,
   input: Omit<UploadInput, "body">,
 ): Promise<Outcome<ImageRow>> {
@@ -38,6 +39,7 @@ export async function acceptUpload(deps: Deps, input: UploadInput): Promise<Outc
   if (!checked.ok) return checked;
   const image = checked.value;
   const id = image.id;
+  if (!input.body) return fail("bad_request", "The upload has no body.");
   const claim = await deps.images.claimUpload(id, deps.now());
   if (claim === null) return fail("upload_already_used", `The image is ${image.status}.`);
   let size: number;

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { ApiError } from "../../domain/errors";
 import { isImageId } from "../../domain/ids";
-import { acceptUpload, checkUpload } from "../../use-cases/accept-upload";
+import { acceptUpload } from "../../use-cases/accept-upload";
 import type { AppEnv } from "../context";
 import { requireSignature } from "../middleware";
 import { orThrow } from "../outcome";
@@ -20,12 +20,14 @@ export const uploadsApp = new Hono<AppEnv>().put("/:id", requireSignature("uploa
   if (!isImageId(imageId)) throw new ApiError("signature_invalid");
   const length = contentLength(c.req.header("Content-Length"));
   if (length === null) throw new ApiError("length_required");
-  const input = { imageId, length, maxUploadBytes: config.maxUploadBytes };
-  // Refused before a byte is read, so the client is answered at once.
-  orThrow(await checkUpload(deps, input));
-  const body = c.req.raw.body;
-  if (!body) throw new ApiError("bad_request", "The upload has no body.");
-  // Streamed straight into R2: the body is never buffered in the isolate.
-  const image = orThrow(await acceptUpload(deps, { ...input, body }));
+  // Checked before a byte is read, then streamed straight into R2 (never buffered here).
+  const image = orThrow(
+    await acceptUpload(deps, {
+      imageId,
+      length,
+      body: c.req.raw.body,
+      maxUploadBytes: config.maxUploadBytes,
+    }),
+  );
   return c.json(presentImage(image));
 });
