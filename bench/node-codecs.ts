@@ -14,6 +14,7 @@ const PATHS: Record<keyof CodecModules, string> = {
   jpegDecoder: "@cwasm/jpeg-turbo/jpeg-turbo.wasm",
   jpegEncoder: "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm",
   webpDecoder: "@jsquash/webp/codec/dec/webp_dec.wasm",
+  webpScaledDecoder: "../wasm/webp-scaled/webp-scaled.wasm",
   webpEncoder: "@jsquash/webp/codec/enc/webp_enc_simd.wasm",
   avifDecoder: "@jsquash/avif/codec/dec/avif_dec.wasm",
   avifEncoder: "@jsquash/avif/codec/enc/avif_enc.wasm",
@@ -25,7 +26,10 @@ const PATHS: Record<keyof CodecModules, string> = {
 export async function loadNodeCodecModules(): Promise<CodecModules> {
   const entries = await Promise.all(
     Object.entries(PATHS).map(async ([key, spec]) => {
-      const bytes = await readFile(require.resolve(spec));
+      // Package paths resolve through node_modules; the project's own builds sit in wasm/.
+      const bytes = await readFile(
+        spec.startsWith(".") ? new URL(spec, import.meta.url) : require.resolve(spec),
+      );
       return [key, await nodeWasm.compile(bytes)] as const;
     }),
   );

@@ -313,3 +313,32 @@ export function encodePngWithSquoosh(
     meter.release(ex.memory);
   }
 }
+
+/**
+ * WASI imports for standalone codec builds: an empty environment, no files (nothing in a
+ * decode path writes one; if something does, it is dropped), and `proc_exit` as an error.
+ */
+export function wasiStubs(
+  memory: () => WebAssembly.Memory | null,
+  exitError: (code: number) => Error,
+): WebAssembly.ModuleImports {
+  const nosys = 52;
+  return {
+    environ_sizes_get: (countPtr: number, sizePtr: number) => {
+      const m = memory();
+      if (m) {
+        const v = new DataView(m.buffer);
+        v.setUint32(countPtr, 0, true);
+        v.setUint32(sizePtr, 0, true);
+      }
+      return 0;
+    },
+    environ_get: () => 0,
+    fd_write: () => nosys,
+    fd_close: () => nosys,
+    fd_seek: () => nosys,
+    proc_exit: (code: number) => {
+      throw exitError(code);
+    },
+  };
+}

@@ -6,6 +6,7 @@ import png from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
 import webpDecoder from "@jsquash/webp/codec/dec/webp_dec.wasm";
 import webpEncoder from "@jsquash/webp/codec/enc/webp_enc_simd.wasm";
 import heicDecoder from "libheif-js/libheif-wasm/libheif.wasm";
+import webpScaledDecoder from "../../wasm/webp-scaled/webp-scaled.wasm";
 import { type CodecModules, type Codecs, createCodecs } from "./codecs";
 
 /**
@@ -17,6 +18,7 @@ export const WORKERD_CODEC_MODULES: CodecModules = {
   jpegDecoder,
   jpegEncoder,
   webpDecoder,
+  webpScaledDecoder,
   webpEncoder,
   avifDecoder,
   avifEncoder,

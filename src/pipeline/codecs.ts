@@ -19,9 +19,11 @@ import {
 import { decodeGifFirstFrame } from "./gif-decode";
 import { decodeHeic } from "./heic-decode";
 import { type DecodeHint, decodeJpegTurbo } from "./jpeg-turbo";
+import { walkWebp } from "./parse-webp";
 import { resampleLanczos3 } from "./resample";
 import type { ImageFormat, OutputFormat, Result, TransformError } from "./types";
 import { firstWebpFrame } from "./webp-frame";
+import { decodeWebpScaled, webpScaledSize } from "./webp-scaled";
 
 export type { RgbaImage } from "./codec-glue";
 export { WasmMemoryMeter } from "./codec-glue";
@@ -33,6 +35,8 @@ export interface CodecModules {
   jpegDecoder: WebAssembly.Module;
   jpegEncoder: WebAssembly.Module;
   webpDecoder: WebAssembly.Module;
+  /** libwebp 1.2.4 built here (wasm/webp-scaled): decodes still WebPs straight to a size. */
+  webpScaledDecoder: WebAssembly.Module;
   /** The SIMD build of libwebp's encoder (workerd and Node both support wasm SIMD). */
   webpEncoder: WebAssembly.Module;
   avifDecoder: WebAssembly.Module;
@@ -257,12 +261,27 @@ export function createCodecs(modules: CodecModules): Codecs {
         case "jpeg":
           img = decodeJpegTurbo(modules.jpegDecoder, meter, bytes, hint);
           break;
-        case "webp":
+        case "webp": {
+          const frame = firstWebpFrame(bytes);
+          const layout = frame === null && hint ? walkWebp(bytes) : null;
+          if (layout?.ok && hint) {
+            const size = webpScaledSize(layout.value.width, layout.value.height, hint);
+            img = decodeWebpScaled(
+              modules.webpScaledDecoder,
+              meter,
+              bytes,
+              size.width,
+              size.height,
+            );
+            break;
+          }
+          // Animated: the first frame, rewrapped as a still, at full size.
           img = await withEmscripten(webpDec, modules.webpDecoder, meter, (m) => {
-            const r = m.decode(firstWebpFrame(bytes) ?? bytes);
+            const r = m.decode(frame ?? bytes);
             return r ? toRgba(r) : null;
           });
           break;
+        }
         case "avif":
           img = await withEmscripten(avifDec, modules.avifDecoder, meter, (m) => {
             const r = m.decode(bytes, 8);

@@ -59,14 +59,25 @@ export function estimateDecodeMemory(
     case "gif":
       // Index buffer (1 byte a pixel) + RGBA canvas, all in JS.
       return { wasmBytes: 0, jsBytes: pixels * 5 + inputCopies, note: "GIF frame buffers" };
-    case "png":
     case "webp":
+      // A transparent image is held to the full-frame estimate for now: its variants' alpha
+      // encodes peak at 35-55 bytes an output pixel, which this model does not count yet.
+      if (probe.frames === 1 && !probe.hasAlpha) {
+        // libwebp scales while decoding (webp-scaled.ts): input + the output frame, plus, for
+        // a lossless bitstream, every source pixel at 4 bytes.
+        const extra = probe.lossless ? 4 : 0;
+        return {
+          wasmBytes: inputBytes + outPixels * 4 + pixels * extra + MIB,
+          jsBytes: outPixels * 4 + inputCopies,
+          note: probe.lossless
+            ? "a lossless WebP keeps every source pixel (4 bytes each) while it scales"
+            : "WebP decoded at the size the largest variant needs",
+        };
+      }
+      return fullFrame("webp", inputBytes, pixels, inputCopies);
+    case "png":
     case "avif":
-      return {
-        wasmBytes: inputBytes + pixels * WASM_BYTES_PER_PIXEL[probe.format] + MIB,
-        jsBytes: pixels * 4 + inputCopies,
-        note: `the ${probe.format} decoder holds the full frame (~${WASM_BYTES_PER_PIXEL[probe.format]} bytes a pixel in WASM, 4 more in JS)`,
-      };
+      return fullFrame(probe.format, inputBytes, pixels, inputCopies);
     case "heic":
       // Measured (single-image files, the worse case): libheif holds input + ~5.4 bytes a
       // pixel; its Y/Cb/Cr planes (1.5 bytes a pixel) are copied out before the instance is
@@ -77,6 +88,21 @@ export function estimateDecodeMemory(
         note: "libheif holds the full frame (~5.4 bytes a pixel in WASM)",
       };
   }
+}
+
+/** A decoder that holds the whole frame (PNG, AVIF, animated WebP). */
+function fullFrame(
+  format: "png" | "webp" | "avif",
+  inputBytes: number,
+  pixels: number,
+  inputCopies: number,
+): DecodeMemory {
+  const perPixel = WASM_BYTES_PER_PIXEL[format];
+  return {
+    wasmBytes: inputBytes + pixels * perPixel + MIB,
+    jsBytes: pixels * 4 + inputCopies,
+    note: `the ${format} decoder holds the full frame (~${perPixel} bytes a pixel in WASM, 4 more in JS)`,
+  };
 }
 
 function mib(bytes: number): string {

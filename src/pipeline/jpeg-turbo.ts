@@ -8,7 +8,7 @@
  * refuses.
  */
 import { u16be } from "./bytes";
-import type { RgbaImage, WasmMemoryMeter } from "./codec-glue";
+import { type RgbaImage, type WasmMemoryMeter, wasiStubs } from "./codec-glue";
 
 /** TurboJPEG pixel formats (turbojpeg.h TJPF_*). */
 const TJPF_RGB = 0;
@@ -152,29 +152,6 @@ function readCString(mem: Uint8Array, at: number): string {
   return new TextDecoder().decode(mem.subarray(at, end < 0 ? at + 200 : Math.min(end, at + 200)));
 }
 
-function wasiStubs(memory: () => WebAssembly.Memory | null): WebAssembly.ModuleImports {
-  const nosys = 52;
-  return {
-    environ_sizes_get: (countPtr: number, sizePtr: number) => {
-      const m = memory();
-      if (m) {
-        const v = new DataView(m.buffer);
-        v.setUint32(countPtr, 0, true);
-        v.setUint32(sizePtr, 0, true);
-      }
-      return 0;
-    },
-    environ_get: () => 0,
-    // Nothing in the decode path writes to a file; if something does, it is dropped.
-    fd_write: () => nosys,
-    fd_close: () => nosys,
-    fd_seek: () => nosys,
-    proc_exit: (code: number) => {
-      throw new JpegTurboError(`libjpeg-turbo exited with ${code}`);
-    },
-  };
-}
-
 /** RGB (3 bytes a pixel in WASM) to a fresh RGBA buffer in the JS heap. */
 function rgbToRgba(src: Uint8Array, pixels: number): Uint8Array {
   const out = new Uint8Array(pixels * 4);
@@ -229,7 +206,10 @@ export function decodeJpegTurbo(
   };
   const inst = new WebAssembly.Instance(module, {
     env,
-    wasi_snapshot_preview1: wasiStubs(() => memory),
+    wasi_snapshot_preview1: wasiStubs(
+      () => memory,
+      (code) => new JpegTurboError(`libjpeg-turbo exited with ${code}`),
+    ),
   });
   const ex = inst.exports;
   if (!isJpegTurbo(ex)) throw new Error("jpeg-turbo.wasm: unexpected exports");

@@ -71,7 +71,8 @@ function readDims(b: Uint8Array, format: ImageFormat): Parse<Dims> {
       const r = walkWebp(b);
       if (!r.ok) return r;
       const { width, height, frames, orientation, hasAlpha } = r.value;
-      return ok({ ...NOT_JPEG, width, height, frames, orientation, hasAlpha });
+      const lossless = r.value.chunks.some((c) => c.fourcc === "VP8L");
+      return ok({ ...NOT_JPEG, width, height, frames, orientation, hasAlpha, lossless });
     }
     case "avif":
     case "heic": {

@@ -40,6 +40,8 @@ export interface HeaderProbe {
    * 0 for single-scan JPEGs and other formats.
    */
   coefficientBytes: number;
+  /** A lossless (VP8L) WebP bitstream: its decoder holds every source pixel (4 bytes each). */
+  lossless?: boolean;
 }
 
 /** Named size preset: fit inside maxWidth x maxHeight, never upscale. */

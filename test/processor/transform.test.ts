@@ -3,7 +3,7 @@ import type { Codecs, RgbaImage } from "../../src/pipeline/codecs";
 import { createWorkerdCodecs } from "../../src/pipeline/codecs-workerd";
 import { DEFAULT_TRANSFORM_OPTIONS } from "../../src/pipeline/presets";
 import { fitInside, transformImage } from "../../src/pipeline/transform";
-import type { EncodedVariant, TransformOptions } from "../../src/pipeline/types";
+import type { EncodedVariant, TransformOptions, TransformOutput } from "../../src/pipeline/types";
 import { syntheticJpeg } from "../helpers/synthetic-jpeg";
 
 const codecs = createWorkerdCodecs();
@@ -107,7 +107,7 @@ function insertAfterSoi(jpeg: Uint8Array, segment: Uint8Array): Uint8Array {
 async function encodeOrThrow(
   c: Codecs,
   img: RgbaImage,
-  format: "jpeg" | "png",
+  format: "jpeg" | "png" | "webp",
 ): Promise<Uint8Array> {
   const r = await c.encode(img, format, { quality: 95 });
   if (!r.ok) throw new Error(r.error.detail);
@@ -346,6 +346,32 @@ describe("transformImage (workerd, WASM codecs)", () => {
   });
 });
 
+/** The primary stage's variant set, `large` at its fitted size and upright quadrant colours. */
+async function expectUprightPrimaryVariants(
+  out: TransformOutput,
+  w: number,
+  h: number,
+  large: "webp" | "jpeg",
+): Promise<void> {
+  expect(out.variants.map((v) => `${v.name}.${v.format}`).sort()).toEqual([
+    "large.jpeg",
+    "large.webp",
+    "medium.jpeg",
+    "medium.webp",
+    "thumb.jpeg",
+    "thumb.webp",
+  ]);
+  const variant = out.variants.find((v) => v.name === "large" && v.format === large);
+  if (!variant) throw new Error(`no large ${large}`);
+  const fit = fitInside(w, h, 2048, 2048);
+  expect([variant.width, variant.height]).toEqual([fit.width, fit.height]);
+  const img = await decodeVariant(variant);
+  expectNear(pixel(img, img.width * 0.1, img.height * 0.1), RED);
+  expectNear(pixel(img, img.width * 0.9, img.height * 0.1), GREEN);
+  expectNear(pixel(img, img.width * 0.1, img.height * 0.9), BLUE);
+  expectNear(pixel(img, img.width * 0.9, img.height * 0.9), WHITE);
+}
+
 /** Stored colour for EXIF orientation 6 (stored rows run along the upright image's columns). */
 function storedOrientation6(uw: number, uh: number) {
   return (x: number, y: number): Rgb => quadrantColor(uw - 1 - y, x, uw, uh);
@@ -374,24 +400,8 @@ describe("large baseline JPEGs: the memory model decides, not a flat pixel cap",
       const r = await transformImage(input, PRIMARY, own);
       if (!r.ok) throw new Error(`${r.error.code}: ${r.error.detail}`);
       expect([r.value.width, r.value.height]).toEqual([upright.w, upright.h]);
-      expect(r.value.variants.map((v) => `${v.name}.${v.format}`).sort()).toEqual([
-        "large.jpeg",
-        "large.webp",
-        "medium.jpeg",
-        "medium.webp",
-        "thumb.jpeg",
-        "thumb.webp",
-      ]);
       expect(r.value.original?.bytes.length).toBeGreaterThan(0);
-      const large = r.value.variants.find((v) => v.name === "large" && v.format === "webp");
-      if (!large) throw new Error("no large webp");
-      const fit = fitInside(upright.w, upright.h, 2048, 2048);
-      expect([large.width, large.height]).toEqual([fit.width, fit.height]);
-      const img = await decodeVariant(large);
-      expectNear(pixel(img, img.width * 0.1, img.height * 0.1), RED);
-      expectNear(pixel(img, img.width * 0.9, img.height * 0.1), GREEN);
-      expectNear(pixel(img, img.width * 0.1, img.height * 0.9), BLUE);
-      expectNear(pixel(img, img.width * 0.9, img.height * 0.9), WHITE);
+      await expectUprightPrimaryVariants(r.value, upright.w, upright.h, "webp");
       expect(own.memory.peakBytes).toBeLessThan(96 * MIB);
     });
   }
@@ -403,6 +413,31 @@ describe("large baseline JPEGs: the memory model decides, not a flat pixel cap",
     expect(r.ok ? "ok" : r.error.code).toBe("too_many_pixels");
     expect(r.ok ? "" : r.error.detail).toMatch(/limit is 100000000/);
     expect(own.memory.peakBytes).toBe(0);
+  });
+});
+
+describe("large lossy WebP: decoded straight to the size of the largest variant", () => {
+  const MIB = 2 ** 20;
+  const PRIMARY: TransformOptions = { ...DEFAULT_TRANSFORM_OPTIONS, avifPresets: [] };
+  for (const [w, h] of [
+    [4000, 3000],
+    [6000, 4000],
+  ] as const) {
+    it(`accepts ${w}x${h} (camera and phone exports) with every variant under 96 MiB`, async () => {
+      const input = await encodeOrThrow(codecs, storedForOrientation(1, w, h), "webp");
+      const own = createWorkerdCodecs();
+      const r = await transformImage(input, PRIMARY, own);
+      if (!r.ok) throw new Error(`${r.error.code}: ${r.error.detail}`);
+      await expectUprightPrimaryVariants(r.value, w, h, "jpeg");
+      expect(own.memory.peakBytes).toBeLessThan(96 * MIB);
+    });
+  }
+
+  it("refuses a corrupt bitstream behind a valid header as corrupt_image", async () => {
+    const input = await encodeOrThrow(codecs, storedForOrientation(1, 3000, 2000), "webp");
+    const broken = input.slice(0, Math.floor(input.length / 2));
+    const r = await transformImage(broken, PRIMARY, createWorkerdCodecs());
+    expect(r.ok ? "ok" : r.error.code).toMatch(/^(corrupt_image|unsupported_format)$/);
   });
 });
 

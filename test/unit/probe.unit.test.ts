@@ -29,6 +29,8 @@ describe("probeHeader on the corpus", () => {
           progressive: row.file === "jpeg/progressive.jpg",
           // 320x240 at 4:2:0: (40x30 + 2 x 20x15) blocks x 64 coefficients x 2 bytes.
           coefficientBytes: row.file === "jpeg/progressive.jpg" ? 1800 * 128 : 0,
+          // A still WebP says whether its bitstream is lossless (VP8L); animations do not.
+          ...(row.format === "webp" ? { lossless: row.file === "webp/lossless-alpha.webp" } : {}),
         },
       });
     });
