@@ -125,6 +125,13 @@ export async function ensureInputs(): Promise<BenchInputs> {
     }
     files.push({ label: s.label, path: file });
   }
+  // Camera and phone exports as lossy WebP (q85) of the same photos.
+  for (const s of specs) {
+    const jpeg = path.join(OUT, `${prefix}-${s.label.toLowerCase()}.jpg`);
+    const file = path.join(OUT, `${prefix}-${s.label.toLowerCase()}.webp`);
+    if (!existsSync(file)) await sharp(jpeg).webp({ quality: 85 }).toFile(file);
+    files.push({ label: `${s.label} WebP`, path: file });
+  }
   return {
     source: real
       ? `real photos (Debian plasma-workspace-wallpapers: ${photos.map((p) => path.basename(path.dirname(path.dirname(path.dirname(p))))).join(", ")}), native-resolution crops mosaicked, q92 4:2:0`
