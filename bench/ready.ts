@@ -4,8 +4,7 @@
  * (AVIF) has landed.
  */
 import { readFile } from "node:fs/promises";
-import { SignJWT } from "jose";
-import { patientFetch, startLocalSystem } from "../scripts/local-system";
+import { localToken, patientFetch, startLocalSystem } from "../scripts/local-system";
 import { ensureInputs } from "./photos";
 
 const RUNS = Number(process.env.BENCH_READY_RUNS ?? 3);
@@ -23,16 +22,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const inputs = await ensureInputs();
 const system = await startLocalSystem({ JWT_SECRET: SECRET, URL_SIGNING_KEYS: "k1:bench-key" });
 try {
-  const token = await new SignJWT({})
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject("bench")
-    .setIssuer("image-host")
-    .setAudience("image-host-api")
-    .setExpirationTime("1h")
-    .sign(new TextEncoder().encode(SECRET));
+  const token = await localToken(SECRET, "bench");
   const auth = { Authorization: `Bearer ${token}` };
   const rows = [];
-  for (const file of inputs.files) {
+  // The JPEG photos: upload-to-ready is about the pipeline's path, not the input codec.
+  for (const file of inputs.files.filter((f) => f.path.endsWith(".jpg"))) {
     const bytes = await readFile(file.path);
     const ready: number[] = [];
     const avif: number[] = [];

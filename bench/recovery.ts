@@ -8,9 +8,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SignJWT } from "jose";
 import sharp from "sharp";
-import { freePort } from "../scripts/local-system";
+import { freePort, localToken } from "../scripts/local-system";
 
 const root = join(import.meta.dirname, "..");
 const UPLOADS = Number(process.env.RECOVERY_UPLOADS ?? 12);
@@ -50,13 +49,7 @@ try {
   await healthy(base);
   const secret = /^JWT_SECRET=(.+)$/m.exec(readFileSync(join(root, ".dev.vars"), "utf8"))?.[1];
   if (!secret) throw new Error("no JWT_SECRET in .dev.vars");
-  const token = await new SignJWT({})
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject("recovery")
-    .setIssuer("image-host")
-    .setAudience("image-host-api")
-    .setExpirationTime("1h")
-    .sign(new TextEncoder().encode(secret));
+  const token = await localToken(secret, "recovery");
   const auth = { Authorization: `Bearer ${token}` };
   const photo = await sharp({
     create: { width: 2400, height: 1600, channels: 3, background: { r: 90, g: 140, b: 200 } },

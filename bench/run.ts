@@ -162,7 +162,7 @@ async function main(): Promise<void> {
   // Where is the limit? Decode is the peak step: sweep decode-only memory over sizes and JPEG
   // modes, next to the header-based estimate transformImage enforces.
   const sweep: Record<string, unknown>[] = [];
-  const photo = inputs.files[inputs.files.length - 1]?.path;
+  const photo = inputs.files.filter((f) => f.path.endsWith(".jpg")).at(-1)?.path;
   if (photo && existsSync(photo)) {
     console.log(
       "\ndecode memory (MiB) by size: WASM peak, JS RGBA frame, header estimate (WASM / all), accepted",

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SignJWT } from "jose";
 
 const root = join(import.meta.dirname, "..");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
@@ -95,4 +96,15 @@ export async function patientFetch(url: string, init: RequestInit = {}): Promise
     }
   }
   throw lastError;
+}
+
+/** A one-hour HS256 token for `sub`, as the local system's JWT_SECRET verifies it. */
+export function localToken(secret: string, sub: string): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(sub)
+    .setIssuer("image-host")
+    .setAudience("image-host-api")
+    .setExpirationTime("1h")
+    .sign(new TextEncoder().encode(secret));
 }
