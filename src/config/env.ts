@@ -9,6 +9,8 @@ export interface Config {
   maxUploadBytes: number;
   uploadUrlTtlSeconds: number;
   viewUrlTtlSeconds: number;
+  /** Browser origins allowed by CORS: any (`*`) or an exact list. */
+  corsAllowedOrigins: "*" | string[];
 }
 
 const positiveInt = z.coerce.number().int().positive();
@@ -23,7 +25,20 @@ const EnvSchema = z.object({
   MAX_UPLOAD_BYTES: positiveInt,
   UPLOAD_URL_TTL_SECONDS: positiveInt,
   VIEW_URL_TTL_SECONDS: positiveInt,
+  CORS_ALLOWED_ORIGINS: z.string().default("*"),
 });
+
+/**
+ * Parses `CORS_ALLOWED_ORIGINS`: empty or containing `*` allows any origin; otherwise a
+ * comma-separated list of exact origins (`https://app.example.com`).
+ */
+function parseAllowedOrigins(spec: string): "*" | string[] {
+  const origins = spec
+    .split(",")
+    .map((o) => o.trim().replace(/\/+$/, "").toLowerCase())
+    .filter((o) => o !== "");
+  return origins.length === 0 || origins.includes("*") ? "*" : origins;
+}
 
 /** Raised once per isolate when the deployment is misconfigured. */
 export class ConfigError extends Error {
@@ -59,6 +74,7 @@ export function loadConfig(env: Env): Config {
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     uploadUrlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
     viewUrlTtlSeconds: e.VIEW_URL_TTL_SECONDS,
+    corsAllowedOrigins: parseAllowedOrigins(e.CORS_ALLOWED_ORIGINS),
   };
   cache.set(env, config);
   return config;

@@ -1,3 +1,4 @@
+import { canManage } from "./access";
 /** Who may see an image. */
 export type Visibility = "public" | "unlisted" | "private";
 
@@ -13,7 +14,7 @@ export function canView(
   image: { ownerId: string; visibility: Visibility; moderation: string },
   viewer: { userId: string; admin: boolean } | null,
 ): boolean {
-  if (viewer !== null && (viewer.admin || viewer.userId === image.ownerId)) return true;
+  if (canManage(image, viewer)) return true;
   if (image.moderation === "blocked") return false;
   return image.visibility === "public" || image.visibility === "unlisted";
 }

@@ -1,3 +1,5 @@
+import type { TransformErrorCode } from "../pipeline/types";
+
 /**
  * The image lifecycle, declared once (docs/architecture.md, "Lifecycle"). Every guarded UPDATE
  * in the image repository takes its allowed source states and staleness rule from this table,
@@ -122,15 +124,9 @@ export function canTransition(
 }
 
 /** Failure codes an image can end `failed` with: the transform's own plus the system's. */
-export const FAILURE_CODES = [
-  "unsupported_format",
-  "too_many_pixels",
-  "corrupt_image",
-  "decode_failed",
-  "encode_failed",
-  "upload_missing",
-  "enqueue_failed",
-  "processing_failed",
-  "processing_stalled",
-] as const;
-export type FailureCode = (typeof FAILURE_CODES)[number];
+export type FailureCode =
+  | TransformErrorCode
+  | "upload_missing"
+  | "enqueue_failed"
+  | "processing_failed"
+  | "processing_stalled";

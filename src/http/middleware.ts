@@ -226,32 +226,19 @@ const CORS_EXPOSE_HEADERS = [
 
 const CORS_MAX_AGE_SECONDS = 600;
 
-/**
- * Parses `CORS_ALLOWED_ORIGINS`: unset, empty or containing `*` allows any origin; otherwise
- * a comma-separated list of exact origins (`https://app.example.com`).
- */
-export function parseAllowedOrigins(spec: string | undefined): "*" | string[] {
-  const origins = (spec ?? "")
-    .split(",")
-    .map((o) => o.trim().replace(/\/+$/, "").toLowerCase())
-    .filter((o) => o !== "");
-  return origins.length === 0 || origins.includes("*") ? "*" : origins;
-}
-
 // One handler per distinct setting, built on first use in the isolate.
 const corsHandlers = new Map<string, MiddlewareHandler>();
 
 /**
  * CORS for bearer-token calls (never credentialed, so `*` is safe by default). The origins
- * come from the optional `CORS_ALLOWED_ORIGINS` variable.
+ * come from the configuration (`CORS_ALLOWED_ORIGINS`).
  */
 export function corsPolicy() {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const raw: unknown = Reflect.get(c.env, "CORS_ALLOWED_ORIGINS");
-    const spec = typeof raw === "string" ? raw : "";
-    let handler = corsHandlers.get(spec);
+    const allowed = loadConfig(c.env).corsAllowedOrigins;
+    const key = allowed === "*" ? "*" : allowed.join(",");
+    let handler = corsHandlers.get(key);
     if (!handler) {
-      const allowed = parseAllowedOrigins(spec);
       handler = cors({
         origin:
           allowed === "*"
@@ -263,7 +250,7 @@ export function corsPolicy() {
         maxAge: CORS_MAX_AGE_SECONDS,
         credentials: false,
       });
-      corsHandlers.set(spec, handler);
+      corsHandlers.set(key, handler);
     }
     return handler(c, next);
   });
