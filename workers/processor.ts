@@ -1,4 +1,8 @@
-import { loadProcessorConfig, type ProcessorEnv } from "../src/config/processor";
+import {
+  loadProcessorConfig,
+  type ProcessorConfig,
+  type ProcessorEnv,
+} from "../src/config/processor";
 import { retryDelaySeconds } from "../src/domain/retry";
 import { parseEvent, queueProducer } from "../src/events/producer";
 import { createLogger } from "../src/observability/logger";
@@ -18,9 +22,8 @@ import { sweep } from "../src/use-cases/sweep";
 const codecs = createWorkerdCodecs();
 const baseLog = createLogger({ worker: "processor" });
 
-/** The processing deps for one batch or sweep. */
-function buildDeps(env: ProcessorEnv): ProcessorDeps {
-  const config = loadProcessorConfig(env);
+/** The processing deps for one batch or sweep, from the parsed configuration. */
+function buildDeps(env: ProcessorEnv, config: ProcessorConfig): ProcessorDeps {
   const options = stageOptions(config);
   return {
     images: new ImageRepository(env.DB),
@@ -44,7 +47,7 @@ async function flushMetrics(deps: ProcessorDeps): Promise<void> {
 
 export default {
   async queue(batch, env, ctx) {
-    const deps = buildDeps(env);
+    const deps = buildDeps(env, loadProcessorConfig(env));
     const deadLetters = batch.queue.endsWith("-dlq");
     // One message at a time: a decoded frame can take most of the isolate's memory.
     for (const message of batch.messages) {
@@ -72,8 +75,9 @@ export default {
   },
 
   async scheduled(_controller, env, ctx) {
-    const deps = buildDeps(env);
-    await sweep(deps, loadProcessorConfig(env).sweep);
+    const config = loadProcessorConfig(env);
+    const deps = buildDeps(env, config);
+    await sweep(deps, config.sweep);
     ctx.waitUntil(flushMetrics(deps));
   },
 } satisfies ExportedHandler<ProcessorEnv, unknown>;

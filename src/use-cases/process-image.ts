@@ -58,7 +58,7 @@ export interface ProcessorDeps extends Deps {
 }
 
 /** How one event ended; anything thrown instead is transient and retried. */
-export type Outcome = "ready" | "failed" | "duplicate" | "stale" | "purged" | "enriched";
+export type EventOutcome = "ready" | "failed" | "duplicate" | "stale" | "purged" | "enriched";
 
 /** Stores renditions under their revision and returns the rows that describe them. */
 async function storeRenditions(
@@ -100,7 +100,7 @@ async function cleanUpAfterLostRace(
   deps: ProcessorDeps,
   imageId: string,
   revision: number,
-): Promise<Outcome> {
+): Promise<EventOutcome> {
   const current = await deps.images.get(imageId);
   if (current?.revision === revision && current.status === "ready") return "duplicate";
   if (!current) {
@@ -117,7 +117,7 @@ async function cleanUpAfterLostRace(
 export async function handleImageUploaded(
   event: ImageUploaded,
   deps: ProcessorDeps,
-): Promise<Outcome> {
+): Promise<EventOutcome> {
   const { images, store } = deps;
   const startedAt = deps.now();
   const claimed = await images.claimProcessing(event.imageId, event.revision, startedAt);
@@ -212,7 +212,7 @@ export async function handleImageUploaded(
 export async function handleSlowVariants(
   event: SlowVariantsRequested,
   deps: ProcessorDeps,
-): Promise<Outcome> {
+): Promise<EventOutcome> {
   const found = await deps.images.getWithVariants(event.imageId);
   const image = found?.image;
   if (image?.revision !== event.revision || image.status !== "ready") return "stale";
@@ -240,13 +240,13 @@ export async function handleSlowVariants(
 export async function handleImageDeleted(
   event: ImageDeleted,
   deps: ProcessorDeps,
-): Promise<Outcome> {
+): Promise<EventOutcome> {
   await purgeImage(deps, event.imageId);
   return "purged";
 }
 
 /** Dispatches one event from the main queue. */
-export function handleEvent(event: ImageEvent, deps: ProcessorDeps): Promise<Outcome> {
+export function handleEvent(event: ImageEvent, deps: ProcessorDeps): Promise<EventOutcome> {
   switch (event.type) {
     case "ImageUploaded":
       return handleImageUploaded(event, deps);
@@ -258,7 +258,10 @@ export function handleEvent(event: ImageEvent, deps: ProcessorDeps): Promise<Out
 }
 
 /** Handles an event that exhausted its retries: the image ends `failed`, never stuck. */
-export async function handleDeadLetter(event: ImageEvent, deps: ProcessorDeps): Promise<Outcome> {
+export async function handleDeadLetter(
+  event: ImageEvent,
+  deps: ProcessorDeps,
+): Promise<EventOutcome> {
   if (event.type === "ImageDeleted") return handleImageDeleted(event, deps);
   if (event.type === "SlowVariantsRequested") {
     deps.log.warn("dead_letter_slow_variants", { imageId: event.imageId });
