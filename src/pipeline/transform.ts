@@ -1,7 +1,7 @@
 import { rgbaToThumbHash } from "thumbhash";
 import type { Codecs, DecodeHint, RgbaImage } from "./codecs";
 import { decodeMemoryProblem, estimateDecodeMemory } from "./decode-memory";
-import { jpegScaledSize } from "./jpeg-turbo";
+import { decodedSize } from "./decode-size";
 import { applyOrientation, swapsAxes } from "./orient";
 import { probeHeader } from "./probe";
 import { stripMetadata } from "./strip";
@@ -15,7 +15,6 @@ import type {
   TransformOutput,
   VariantPreset,
 } from "./types";
-import { webpScaledSize } from "./webp-scaled";
 
 const CONTENT_TYPES: Record<OutputFormat | ImageFormat, string> = {
   jpeg: "image/jpeg",
@@ -209,13 +208,7 @@ export async function transformImage(
     (a, b) => b.maxWidth * b.maxHeight - a.maxWidth * a.maxHeight,
   );
   const hint = decodeHint(presets, uprightW, uprightH, swap);
-  // JPEG scales by DCT, a still WebP through libwebp's scaler; the others decode full size.
-  const expected =
-    probe.format === "jpeg"
-      ? jpegScaledSize(probe.width, probe.height, hint)
-      : probe.format === "webp" && probe.frames === 1
-        ? webpScaledSize(probe.width, probe.height, hint)
-        : { width: probe.width, height: probe.height };
+  const expected = decodedSize(probe, hint);
   // The pixel limit alone is not enough: what a decode costs depends on the format and, for
   // JPEG, on progressive vs baseline and chroma subsampling, all of which the header tells.
   const tooBig = decodeMemoryProblem(probe, estimateDecodeMemory(probe, input.length, expected));
