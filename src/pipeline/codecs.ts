@@ -22,6 +22,7 @@ import { type DecodeHint, decodeJpegTurbo } from "./jpeg-turbo";
 import { walkWebp } from "./parse-webp";
 import { resampleLanczos3 } from "./resample";
 import type { ImageFormat, OutputFormat, Result, TransformError } from "./types";
+import { assembleAlphaWebp, encodeAlphaPayload, splitAlpha, vp8Payload } from "./webp-alpha";
 import { firstWebpFrame } from "./webp-frame";
 import { decodeWebpScaled, webpScaledSize } from "./webp-scaled";
 
@@ -238,6 +239,11 @@ function avifOptions(quality: number): AvifOptions {
   };
 }
 
+function hasAnyTransparency(rgba: Uint8Array): boolean {
+  for (let i = 3; i < rgba.length; i += 4) if (rgba[i] !== 255) return true;
+  return false;
+}
+
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -351,11 +357,27 @@ export function createCodecs(modules: CodecModules): Codecs {
             m.encode(data, width, height, mozjpegOptions(settings.quality)),
           );
           break;
-        case "webp":
-          out = await withEmscripten(webpEnc, modules.webpEncoder, meter, (m) =>
-            m.encode(data, width, height, webpOptions(settings.quality)),
+        case "webp": {
+          // A transparent image: colour through libwebp as opaque, alpha coded in webp-alpha.ts
+          // (libwebp's own alpha encoder peaks at ~38 B/px, over the isolate at 2048 px).
+          const split = hasAnyTransparency(data) ? splitAlpha(data, width) : null;
+          const lossy = await withEmscripten(webpEnc, modules.webpEncoder, meter, (m) =>
+            m.encode(split ? split.rgb : data, width, height, webpOptions(settings.quality)),
+          );
+          if (!split || !lossy) {
+            out = lossy;
+            break;
+          }
+          const vp8 = vp8Payload(lossy);
+          if (!vp8) return fail("encode_failed", "webp encoder did not write a VP8 chunk");
+          out = assembleAlphaWebp(
+            width,
+            height,
+            encodeAlphaPayload(split.alpha, width, height),
+            vp8,
           );
           break;
+        }
         case "avif":
           out = await withEmscripten(avifEnc, modules.avifEncoder, meter, (m) =>
             m.encode(data, width, height, avifOptions(settings.quality)),

@@ -455,3 +455,41 @@ function withJpegDims(jpeg: Uint8Array, w: number, h: number): Uint8Array {
   }
   throw new Error("no SOF");
 }
+
+describe("transparent cutouts: the WebP alpha plane is coded outside libwebp", () => {
+  const MIB = 2 ** 20;
+  const PRIMARY: TransformOptions = { ...DEFAULT_TRANSFORM_OPTIONS, avifPresets: [] };
+
+  it("makes every variant of a 2048x2048 RGBA product shot under 96 MiB, alpha kept", async () => {
+    const size = 2048;
+    const img = storedForOrientation(1, size, size);
+    // An elliptical cutout with a two-pixel soft edge, on full transparency.
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        const d = Math.hypot((x - size / 2) / (size * 0.42), (y - size / 2) / (size * 0.35));
+        img.data[(y * size + x) * 4 + 3] = d < 0.999 ? 255 : d > 1 ? 0 : 128;
+      }
+    }
+    const input = await encodeOrThrow(codecs, img, "png");
+    const own = createWorkerdCodecs();
+    const r = await transformImage(input, PRIMARY, own);
+    if (!r.ok) throw new Error(`${r.error.code}: ${r.error.detail}`);
+    expect(r.value.variants.map((v) => `${v.name}.${v.format}`).sort()).toEqual([
+      "large.png",
+      "large.webp",
+      "medium.png",
+      "medium.webp",
+      "thumb.png",
+      "thumb.webp",
+    ]);
+    // libwebp's own alpha encoder peaked at 151 MiB for this frame.
+    expect(own.memory.peakBytes).toBeLessThan(96 * MIB);
+    for (const v of r.value.variants.filter((x) => x.format === "webp")) {
+      const out = await decodeVariant(v);
+      expect(pixel(out, 2, 2)[3]).toBe(0);
+      const centre = pixel(out, out.width / 2, out.height / 2);
+      expect(centre[3]).toBe(255);
+      expectNear(pixel(out, out.width * 0.3, out.height * 0.3), RED);
+    }
+  });
+});
