@@ -209,7 +209,7 @@ export function gradientFilter(alpha: Uint8Array, width: number, height: number)
       else if (x === 0) pred = alpha[i - width] ?? 0;
       else {
         const g = (alpha[i - 1] ?? 0) + (alpha[i - width] ?? 0) - (alpha[i - width - 1] ?? 0);
-        pred = g < 0 ? 0 : g > 255 ? 255 : g;
+        pred = Math.max(0, Math.min(255, g));
       }
       out[i] = ((alpha[i] ?? 0) - pred) & 0xff;
     }
