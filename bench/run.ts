@@ -6,7 +6,6 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import sharp from "sharp";
-import { AVIF_SPEED } from "../src/pipeline/codecs";
 import { decodeMemoryProblem, estimateDecodeMemory } from "../src/pipeline/decode-memory";
 import { jpegScaledSize } from "../src/pipeline/jpeg-turbo";
 import { DEFAULT_TRANSFORM_OPTIONS } from "../src/pipeline/presets";
@@ -15,69 +14,13 @@ import { fitInside, transformImage } from "../src/pipeline/transform";
 import type { OutputFormat, TransformOptions } from "../src/pipeline/types";
 import { createNodeCodecs } from "./node-codecs";
 import { ensureInputs } from "./photos";
+import { median, type Output, timeSharp } from "./sharp-ref";
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 3);
 const MIB = 2 ** 20;
 
 /** The budgeted set (docs/architecture.md, "Budgets"): WebP + JPEG for every preset, no AVIF. */
 const BUDGET_SET: TransformOptions = { ...DEFAULT_TRANSFORM_OPTIONS, avifPresets: [] };
-
-interface Output {
-  name: string;
-  format: OutputFormat;
-  width: number;
-  height: number;
-  bytes: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-}
-
-/** sharp producing exactly the outputs transformImage produced (same sizes and settings). */
-async function runSharp(
-  input: Buffer,
-  outputs: readonly Output[],
-  opts: TransformOptions,
-  parallel: boolean,
-): Promise<Output[]> {
-  const one = async (o: Output): Promise<Output> => {
-    let p = sharp(input).rotate().resize(o.width, o.height, { kernel: "lanczos3", fit: "fill" });
-    if (o.format === "jpeg") p = p.jpeg({ quality: opts.quality.jpeg, mozjpeg: true });
-    else if (o.format === "webp") p = p.webp({ quality: opts.quality.webp, effort: 4 });
-    else if (o.format === "avif") {
-      p = p.avif({
-        quality: opts.quality.avif,
-        effort: 9 - AVIF_SPEED,
-        chromaSubsampling: "4:2:0",
-      });
-    } else p = p.png();
-    const buf = await p.toBuffer();
-    return { ...o, bytes: buf.length };
-  };
-  if (parallel) return Promise.all(outputs.map(one));
-  const res: Output[] = [];
-  for (const o of outputs) res.push(await one(o));
-  return res;
-}
-
-async function timeSharp(
-  input: Buffer,
-  outputs: readonly Output[],
-  opts: TransformOptions,
-  threads: number,
-): Promise<{ ms: number; outputs: Output[] }> {
-  sharp.concurrency(threads);
-  const times: number[] = [];
-  let last: Output[] = [];
-  for (let i = 0; i < ITERATIONS; i++) {
-    const t = performance.now();
-    last = await runSharp(input, outputs, opts, threads !== 1);
-    times.push(performance.now() - t);
-  }
-  return { ms: median(times), outputs: last };
-}
 
 async function main(): Promise<void> {
   const defaultThreads = sharp.concurrency();

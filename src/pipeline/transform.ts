@@ -2,6 +2,7 @@ import { rgbaToThumbHash } from "thumbhash";
 import type { Codecs, DecodeHint, RgbaImage } from "./codecs";
 import { decodeMemoryProblem, estimateDecodeMemory } from "./decode-memory";
 import { decodedSize } from "./decode-size";
+import { encodeMemoryProblem, estimateEncodeMemory } from "./encode-memory";
 import { applyOrientation, swapsAxes } from "./orient";
 import { probeHeader } from "./probe";
 import { stripMetadata } from "./strip";
@@ -213,6 +214,15 @@ export async function transformImage(
   // JPEG, on progressive vs baseline and chroma subsampling, all of which the header tells.
   const tooBig = decodeMemoryProblem(probe, estimateDecodeMemory(probe, input.length, expected));
   if (tooBig) return fail("too_many_pixels", tooBig);
+  // Encoders hold their own peak (up to ~45 bytes an output pixel for AVIF): a preset set
+  // configured too large is refused here, before any work, rather than killed mid-encode.
+  for (const preset of presets) {
+    const fit = fitInside(uprightW, uprightH, preset.maxWidth, preset.maxHeight);
+    const formats = formatsFor(preset, options, probe.hasAlpha);
+    const encodeCost = estimateEncodeMemory(fit.width, fit.height, formats, probe.hasAlpha);
+    const problem = encodeMemoryProblem(preset.name, encodeCost);
+    if (problem) return fail("too_many_pixels", problem);
+  }
 
   const stripped = options.original ? stripMetadata(input, probe.format, options.metadata) : null;
   // An AVIF whose metadata cannot be blanked in place still gets served: its original is
@@ -262,13 +272,15 @@ export async function transformImage(
     original = re.value;
   }
   const variants: EncodedVariant[] = [];
+  // The first preset is resized in stored orientation and turned upright once; later presets
+  // cascade from that upright frame, so only one frame is alive while an encoder runs.
   let source: RgbaImage = full;
-  let smallest: RgbaImage = full;
+  let upright = orientation === 1;
   for (const preset of presets) {
     const fit = fitInside(uprightW, uprightH, preset.maxWidth, preset.maxHeight);
-    // Resize in stored orientation (orientation is applied to the small result, not the frame).
-    const tw = swap ? fit.height : fit.width;
-    const th = swap ? fit.width : fit.height;
+    const sideways = swap && !upright;
+    const tw = sideways ? fit.height : fit.width;
+    const th = sideways ? fit.width : fit.height;
     let scaled = source;
     if (tw !== source.width || th !== source.height) {
       t = performance.now();
@@ -277,39 +289,37 @@ export async function transformImage(
       if (!r.ok) return r;
       scaled = r.value;
     }
-    source = scaled;
-    smallest = scaled;
     full = null;
-
-    const upright = applyOrientation(scaled, orientation);
+    source = upright ? scaled : applyOrientation(scaled, orientation);
+    upright = true;
     for (const format of formatsFor(preset, options, alpha)) {
       t = performance.now();
       // PNG is lossless; its quality is unused.
       const quality = format === "png" ? 100 : options.quality[format];
-      const enc = await codecs.encode(upright, format, { quality });
+      const enc = await codecs.encode(source, format, { quality });
       encodeMs += performance.now() - t;
       if (!enc.ok) return enc;
       variants.push({
         name: preset.name,
         format,
         contentType: CONTENT_TYPES[format],
-        width: upright.width,
-        height: upright.height,
+        width: source.width,
+        height: source.height,
         bytes: enc.value,
       });
     }
   }
 
   t = performance.now();
-  const tiny = fitInside(smallest.width, smallest.height, PLACEHOLDER_MAX, PLACEHOLDER_MAX);
-  let placeholderSrc = smallest;
-  if (tiny.width !== smallest.width || tiny.height !== smallest.height) {
-    const r = await codecs.resize(smallest, tiny.width, tiny.height, alpha);
+  const tiny = fitInside(source.width, source.height, PLACEHOLDER_MAX, PLACEHOLDER_MAX);
+  let placeholderSrc = source;
+  if (tiny.width !== source.width || tiny.height !== source.height) {
+    const r = await codecs.resize(source, tiny.width, tiny.height, alpha);
     if (!r.ok) return r;
     placeholderSrc = r.value;
   }
   resizeMs += performance.now() - t;
-  const placeholderImg = applyOrientation(placeholderSrc, orientation);
+  const placeholderImg = upright ? placeholderSrc : applyOrientation(placeholderSrc, orientation);
   const placeholder = toBase64(
     rgbaToThumbHash(placeholderImg.width, placeholderImg.height, placeholderImg.data),
   );

@@ -1,0 +1,58 @@
+import { DECODE_PEAK_BUDGET, WASM_MEMORY_BUDGET } from "./decode-memory";
+import type { OutputFormat } from "./types";
+
+const MIB = 2 ** 20;
+
+/**
+ * Encoder WASM per output pixel at its peak (input RGBA copied in + the codec's working set +
+ * the emscripten heap's growth step), measured with codecs.memory on real-photo frames
+ * (2048x1536, 2048x2048, 1024x768, 1024x1024): mozjpeg 16.2-21.6 (the larger per pixel at
+ * 1 MP: a fixed part), libwebp lossy 13.9-21.3 (a transparent image costs the same: its alpha
+ * is coded in JS, webp-alpha.ts), PNG 14.0-17.8, AVIF (aom, speed 8) 40.3-44.4.
+ */
+const ENCODER_BYTES_PER_PIXEL: Record<OutputFormat, number> = {
+  jpeg: 17,
+  webp: 14,
+  png: 18,
+  avif: 45,
+};
+/** What the smallest frames still cost (emscripten's initial heap and stacks). */
+const ENCODER_FIXED = 4 * MIB;
+
+/** The instant peak of encoding one variant in every format it gets. */
+export interface EncodeMemory {
+  wasmBytes: number;
+  /** The variant's RGBA frame and, for a transparent WebP, its opaque copy and alpha plane. */
+  jsBytes: number;
+  format: OutputFormat;
+}
+
+/** The costliest encode of one variant of `width` x `height` in `formats`. */
+export function estimateEncodeMemory(
+  width: number,
+  height: number,
+  formats: readonly OutputFormat[],
+  alpha: boolean,
+): EncodeMemory {
+  const px = width * height;
+  let worst: EncodeMemory = { wasmBytes: 0, jsBytes: 0, format: formats[0] ?? "webp" };
+  for (const format of formats) {
+    const wasmBytes = px * ENCODER_BYTES_PER_PIXEL[format] + ENCODER_FIXED;
+    const split = format === "webp" && alpha ? px * 5 : 0;
+    const jsBytes = px * 4 + split;
+    if (wasmBytes + jsBytes > worst.wasmBytes + worst.jsBytes)
+      worst = { wasmBytes, jsBytes, format };
+  }
+  return worst;
+}
+
+/** Null when the encode fits both budgets, else a human reason for `too_many_pixels`. */
+export function encodeMemoryProblem(variant: string, m: EncodeMemory): string | null {
+  const total = m.wasmBytes + m.jsBytes;
+  if (m.wasmBytes <= WASM_MEMORY_BUDGET && total <= DECODE_PEAK_BUDGET) return null;
+  return (
+    `the ${variant} variant in ${m.format} would need ~${(m.wasmBytes / MIB).toFixed(1)} MiB of ` +
+    `WASM and ~${(total / MIB).toFixed(1)} MiB in all to encode (budgets ` +
+    `${WASM_MEMORY_BUDGET / MIB} and ${DECODE_PEAK_BUDGET / MIB} MiB)`
+  );
+}
