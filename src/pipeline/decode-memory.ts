@@ -25,7 +25,7 @@ const JPEG_FIXED = 1 * MIB;
 /** Where the memory of one decode goes, estimated from the header alone. */
 export interface DecodeMemory {
   wasmBytes: number;
-  /** Decoded RGBA frame(s) in the JS heap plus the upload and its stripped copy. */
+  /** Decoded RGBA frame(s) in the JS heap plus the upload. */
   jsBytes: number;
   /** What dominates, for the error detail. */
   note: string;
@@ -43,7 +43,8 @@ export function estimateDecodeMemory(
 ): DecodeMemory {
   const pixels = probe.width * probe.height;
   const outPixels = decoded.width * decoded.height;
-  const inputCopies = 2 * inputBytes;
+  // The upload, held once in JS while decoding (the stripped original is made afterwards).
+  const inputCopies = inputBytes;
   switch (probe.format) {
     case "jpeg":
       // Input copy + the scaled frame (RGB, or CMYK: count 4 bytes) + the whole-image

@@ -224,15 +224,15 @@ export async function transformImage(
     if (problem) return fail("too_many_pixels", problem);
   }
 
-  const stripped = options.original ? stripMetadata(input, probe.format, options.metadata) : null;
-  // An AVIF whose metadata cannot be blanked in place still gets served: its original is
-  // re-encoded from the decoded pixels below instead of failing the whole image.
-  const reencode =
-    stripped !== null &&
-    !stripped.ok &&
-    stripped.error.code === "unsupported_format" &&
-    probe.format === "avif";
-  if (stripped !== null && !stripped.ok && !reencode) return stripped;
+  // The stripped original is made after the variants, so the decode holds the upload once in
+  // JS. An AVIF is the exception: one whose metadata cannot be blanked in place is re-encoded
+  // from the decoded frame, which has to be known before decoding (AVIF files are small).
+  const early =
+    options.original && probe.format === "avif"
+      ? stripMetadata(input, probe.format, options.metadata)
+      : null;
+  const reencode = early !== null && !early.ok && early.error.code === "unsupported_format";
+  if (early !== null && !early.ok && !reencode) return early;
 
   let t = performance.now();
   let decoded: Awaited<ReturnType<Codecs["decode"]>> | null = await codecs.decode(
@@ -255,16 +255,7 @@ export async function transformImage(
   const alpha = probe.hasAlpha && hasTransparency(full);
 
   let original: EncodedVariant | null = null;
-  if (stripped?.ok) {
-    original = {
-      name: "original",
-      format: probe.format,
-      contentType: CONTENT_TYPES[probe.format],
-      width: uprightW,
-      height: uprightH,
-      bytes: stripped.value,
-    };
-  } else if (reencode) {
+  if (reencode) {
     t = performance.now();
     const re = await reencodedOriginal(full, orientation, codecs);
     encodeMs += performance.now() - t;
@@ -308,6 +299,19 @@ export async function transformImage(
         bytes: enc.value,
       });
     }
+  }
+
+  if (options.original && !reencode) {
+    const stripped = early ?? stripMetadata(input, probe.format, options.metadata);
+    if (!stripped.ok) return stripped;
+    original = {
+      name: "original",
+      format: probe.format,
+      contentType: CONTENT_TYPES[probe.format],
+      width: uprightW,
+      height: uprightH,
+      bytes: stripped.value,
+    };
   }
 
   t = performance.now();
