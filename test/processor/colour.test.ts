@@ -1,5 +1,6 @@
 /// <reference types="vite/client" />
 import { describe, expect, it } from "vitest";
+import { crc32 } from "../../src/pipeline/bytes";
 import type { RgbaImage } from "../../src/pipeline/codecs";
 import { createWorkerdCodecs } from "../../src/pipeline/codecs-workerd";
 import { readColourSource } from "../../src/pipeline/colour-source";
@@ -133,6 +134,42 @@ describe("colour management in transformImage (workerd)", () => {
           );
         }
       }
+    }
+  });
+
+  it("converts a PNG whose iCCP (inflated with DecompressionStream) is P3", async () => {
+    const source = await readColourSource(fixtureBytes(), "jpeg");
+    if (source?.kind !== "icc") throw new Error("the fixture has no ICC profile");
+    const enc = await codecs.encode(quadrants(320, 240), "png", { quality: 100 });
+    if (!enc.ok) throw new Error(enc.error.detail);
+    const z = new Uint8Array(
+      await new Response(
+        new Blob([source.bytes]).stream().pipeThrough(new CompressionStream("deflate")),
+      ).arrayBuffer(),
+    );
+    const data = new Uint8Array([...new TextEncoder().encode("P3"), 0, 0, ...z]);
+    const chunk = new Uint8Array(12 + data.length);
+    const view = new DataView(chunk.buffer);
+    view.setUint32(0, data.length);
+    chunk.set(new TextEncoder().encode("iCCP"), 4);
+    chunk.set(data, 8);
+    view.setUint32(8 + data.length, crc32(chunk, 4, 8 + data.length));
+    // After the signature (8) and IHDR (25).
+    const png = new Uint8Array(enc.value.length + chunk.length);
+    png.set(enc.value.subarray(0, 33), 0);
+    png.set(chunk, 33);
+    png.set(enc.value.subarray(33), 33 + chunk.length);
+
+    const r = await transformImage(png, OPTIONS, codecs);
+    if (!r.ok) throw new Error(r.error.detail);
+    expect(r.value.colour).toMatch(/^converted:/);
+    const thumb = r.value.variants.find((v) => v.name === "thumb" && v.format === "webp");
+    if (!thumb) throw new Error("no thumb");
+    const got = centres(await decode(thumb));
+    const expected = QUADS.map(p3ToSrgb);
+    for (let q = 0; q < 4; q++) {
+      const label = `quadrant ${q}: ${got[q]} vs ${expected[q]}`;
+      expect(near(got[q] ?? [0, 0, 0], expected[q] ?? [0, 0, 0], 8), label).toBe(true);
     }
   });
 });
