@@ -40,6 +40,7 @@ export function jpegIccProfile(b: Uint8Array, layout: JpegLayout): Uint8Array | 
   if (count === 0 || chunks.size !== count) return null;
   let total = 0;
   for (const c of chunks.values()) total += c.length;
+  if (total > MAX_ICC_BYTES) return null;
   const out = new Uint8Array(total);
   let off = 0;
   for (let seq = 1; seq <= count; seq++) {

@@ -192,6 +192,41 @@ describe("ICC matrix/TRC profiles against lcms (sharp)", () => {
   });
 });
 
+describe("precision of the table-driven loop", () => {
+  it("stays within one 8-bit step of the same transform in float", () => {
+    const t = transformOf(p3);
+    const lin = (v: number): number => srgbToLinear(v / 255);
+    const enc = (v: number): number => {
+      const c = Math.min(1, Math.max(0, v));
+      return 255 * (c <= 0.0031308 ? 12.92 * c : 1.055 * c ** (1 / 2.4) - 0.055);
+    };
+    let seed = 7;
+    const next = (): number => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed & 255;
+    };
+    const n = 20_000;
+    const px = new Uint8Array(n * 4);
+    for (let i = 0; i < px.length; i++) px[i] = i % 4 === 3 ? 255 : next();
+    const src = px.slice();
+    applyColourTransform({ width: n, height: 1, data: px }, t);
+    const m = t.matrix;
+    let worst = 0;
+    for (let p = 0; p < n; p++) {
+      const rgb = [lin(src[p * 4] ?? 0), lin(src[p * 4 + 1] ?? 0), lin(src[p * 4 + 2] ?? 0)];
+      for (let row = 0; row < 3; row++) {
+        const v =
+          (m[row * 3] ?? 0) * (rgb[0] ?? 0) +
+          (m[row * 3 + 1] ?? 0) * (rgb[1] ?? 0) +
+          (m[row * 3 + 2] ?? 0) * (rgb[2] ?? 0);
+        worst = Math.max(worst, Math.abs(enc(v) - (px[p * 4 + row] ?? 0)));
+      }
+      expect(px[p * 4 + 3]).toBe(255);
+    }
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+});
+
 describe("sRGB detection", () => {
   it("skips sharp's sRGB profile", async () => {
     expect(decideForIcc(await builtinProfile("srgb"))).toEqual({ kind: "srgb" });
