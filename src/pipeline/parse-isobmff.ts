@@ -45,6 +45,8 @@ export interface IsoLayout {
   ilocLengthSize: number;
   /** Absolute offset of the `idat` payload, or -1. */
   idat: number;
+  /** `colr` properties of the primary item (an ICC one, an nclx one, or both), in order. */
+  colr: Box[];
 }
 
 const MAX_BOXES = 10_000;
@@ -129,6 +131,7 @@ export function walkIsobmff(b: Uint8Array, brands: string[]): Parse<IsoLayout> {
     iloc: [],
     ilocLengthSize: 0,
     idat: -1,
+    colr: [],
   };
   const meta = top.value.find((x) => x.type === "meta");
   if (!meta) return fail("corrupt_image", "HEIF has no meta box");
@@ -275,6 +278,7 @@ function readProperties(b: Uint8Array, iprp: Box, primary: number, layout: IsoLa
     } else if (prop?.type === "irot") rot = (b[prop.data] ?? 0) & 3;
     // imir axis 0 exchanges top and bottom (EXIF 4), axis 1 left and right (EXIF 2).
     else if (prop?.type === "imir") mirror = ((b[prop.data] ?? 0) & 1) === 0 ? 2 : 1;
+    else if (prop?.type === "colr") layout.colr.push(prop);
   }
   layout.orientation = IROT_IMIR_TO_EXIF[rot]?.[mirror] ?? 1;
   if (layout.width > 0) return;

@@ -1,8 +1,10 @@
 import { rgbaToThumbHash } from "thumbhash";
 import type { Codecs, DecodeHint, RgbaImage } from "./codecs";
+import { decideColour, describeColour, readColourSource } from "./colour-source";
 import { decodeMemoryProblem, estimateDecodeMemory } from "./decode-memory";
 import { decodedSize } from "./decode-size";
 import { encodeMemoryProblem, estimateEncodeMemory } from "./encode-memory";
+import { applyColourTransform } from "./icc";
 import { applyOrientation, swapsAxes } from "./orient";
 import { probeHeader } from "./probe";
 import { stripMetadata } from "./strip";
@@ -253,6 +255,14 @@ export async function transformImage(
     );
   }
   const alpha = probe.hasAlpha && hasTransparency(full);
+  // Variants carry no profile, so browsers show them as sRGB: a P3 or Adobe RGB source is
+  // converted once here, on the decoded (already scaled) frame, before any preset. The stripped
+  // `original` keeps its profile and needs nothing; a re-encoded one has none, so it is made
+  // from the converted frame too. Counted in decodeMs: it is part of getting sRGB pixels.
+  t = performance.now();
+  const colour = decideColour(await readColourSource(input, probe.format));
+  if (colour.kind === "convert") applyColourTransform(full, colour.transform);
+  decodeMs += performance.now() - t;
 
   let original: EncodedVariant | null = null;
   if (reencode) {
@@ -338,6 +348,7 @@ export async function transformImage(
       variants,
       placeholder,
       dominantColor: dominantColor(placeholderImg),
+      colour: describeColour(colour),
       timings: { decodeMs, resizeMs, encodeMs, totalMs: performance.now() - started },
     },
   };

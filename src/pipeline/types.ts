@@ -102,5 +102,11 @@ export interface TransformOutput {
   placeholder: string;
   /** Dominant colour as #rrggbb. */
   dominantColor: string;
+  /**
+   * What happened to the source's colours in the variants: "srgb" (no profile, or an sRGB one:
+   * untouched), "converted:<profile description>" (converted to sRGB), or "unmanaged:<why>"
+   * (a profile we cannot apply, e.g. CMYK, gray or LUT-only: pixels left as decoded).
+   */
+  colour: string;
   timings: { decodeMs: number; resizeMs: number; encodeMs: number; totalMs: number };
 }
