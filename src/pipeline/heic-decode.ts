@@ -531,14 +531,28 @@ function decodeTiles(
   options: number,
   s: Scratch,
   hint: DecodeHint | undefined,
+  maxPixels: number,
 ): Outcome {
   m.HEAPU8.fill(0, s.tiling, s.tiling + 72);
   m._heif_image_handle_get_image_tiling(s.err, handle, 0, s.tiling);
   const tilingErr = heifError(m, s.err, "tiling");
   if (tilingErr) return tilingErr;
   const t = readTiling(m, s.tiling);
-  if (t.columns < 1 || t.rows < 1 || t.tileWidth < 1 || t.tileHeight < 1) {
-    return fail("corrupt_image", "heic grid has no tiles or no tile size");
+  if (
+    t.columns < 1 ||
+    t.rows < 1 ||
+    t.tileWidth < 1 ||
+    t.tileHeight < 1 ||
+    t.width < 1 ||
+    t.height < 1
+  ) {
+    return fail("corrupt_image", "heic grid has no tiles, no tile size or no size");
+  }
+  if (t.width * t.height > maxPixels) {
+    return fail(
+      "too_many_pixels",
+      `heic grid is ${t.width}x${t.height}; the limit is ${maxPixels}`,
+    );
   }
   if (t.columns * t.tileWidth < t.width || t.rows * t.tileHeight < t.height) {
     return fail("corrupt_image", `heic grid tiles do not cover ${t.width}x${t.height}`);
@@ -632,7 +646,7 @@ function decodeIn(
     // the header describes the path taken here.
     const type = m._heif_item_get_item_type(ctx, m._heif_image_handle_get_item_id(handle)) >>> 0;
     if (type === FOURCC_GRID) {
-      const frame = decodeTiles(m, handle, options, s, hint);
+      const frame = decodeTiles(m, handle, options, s, hint, maxPixels);
       return frame.ok ? { ok: true, value: { kind: "frame", frame: frame.value } } : frame;
     }
     m._heif_decode_image(s.err, handle, s.image, COLORSPACE_UNDEFINED, CHROMA_UNDEFINED, options);

@@ -26,12 +26,19 @@ export interface GridHeicOptions {
   padBytes?: number;
 }
 
+/** One coded image of the tile file: its hvcC box and HEVC bitstream. */
+interface Coded {
+  hvcC: Uint8Array;
+  bitstream: Uint8Array;
+}
+
 /** The parts of the single-image tile file a grid reuses. */
 interface TileSource {
-  hvcC: Uint8Array;
   width: number;
   height: number;
-  bitstream: Uint8Array;
+  colour: Coded;
+  /** heif-enc's alpha auxiliary image, with its auxC box, when the tile file has one. */
+  alpha: (Coded & { auxC: Uint8Array }) | null;
 }
 
 function u16(v: number): number[] {
@@ -67,92 +74,106 @@ function fullBox(
   return box(type, [version, (flags >> 16) & 255, (flags >> 8) & 255, flags & 255], ...parts);
 }
 
-/** Pulls the hvcC box, ispe size and HEVC data out of a single-image HEIC. */
+/**
+ * Pulls the hvcC boxes, ispe size and HEVC data out of a single-image HEIC as heif-enc writes
+ * it: the colour image is the first hvc1 item and owns the first hvcC, the alpha image (if
+ * any) the second of each, next to one auxC.
+ */
 function tileSource(tileHeic: Uint8Array): TileSource {
   const layout = walkIsobmff(tileHeic, ftypBrands(tileHeic) ?? []);
   if (!layout.ok) throw new Error(`tile HEIC: ${layout.error.detail}`);
   const { iloc, items, top, width, height } = layout.value;
-  const image = items.find((i) => i.type === "hvc1");
-  const extent = iloc.find((l) => l.id === image?.id)?.extents[0];
-  if (!image || !extent) throw new Error("tile HEIC has no hvc1 item data");
   const meta = top.find((b) => b.type === "meta");
   const metaKids = meta ? readBoxes(tileHeic, meta.data + 4, meta.end) : null;
   const iprp = metaKids?.ok ? metaKids.value.find((b) => b.type === "iprp") : undefined;
   const iprpKids = iprp ? readBoxes(tileHeic, iprp.data, iprp.end) : null;
   const ipco = iprpKids?.ok ? iprpKids.value.find((b) => b.type === "ipco") : undefined;
-  const props = ipco ? readBoxes(tileHeic, ipco.data, ipco.end) : null;
-  const hvcC = props?.ok ? props.value.find((b) => b.type === "hvcC") : undefined;
-  if (!hvcC) throw new Error("tile HEIC has no hvcC");
-  return {
-    hvcC: tileHeic.slice(hvcC.start, hvcC.end),
-    width,
-    height,
-    bitstream: tileHeic.slice(extent.offset, extent.offset + extent.length),
-  };
+  const propsRead = ipco ? readBoxes(tileHeic, ipco.data, ipco.end) : null;
+  const props = propsRead?.ok ? propsRead.value : [];
+  const slice = (b: { start: number; end: number }) => tileHeic.slice(b.start, b.end);
+  const hvcCs = props.filter((b) => b.type === "hvcC");
+  const coded = items
+    .filter((i) => i.type === "hvc1")
+    .map((item, n): Coded | null => {
+      const extent = iloc.find((l) => l.id === item.id)?.extents[0];
+      const hvcC = hvcCs[n];
+      if (!extent || !hvcC) return null;
+      const bitstream = tileHeic.slice(extent.offset, extent.offset + extent.length);
+      return { hvcC: slice(hvcC), bitstream };
+    });
+  const colour = coded[0];
+  if (!colour) throw new Error("tile HEIC has no hvc1 item with data and hvcC");
+  const alphaCoded = coded[1];
+  const auxC = props.find((b) => b.type === "auxC");
+  const alpha = alphaCoded && auxC ? { ...alphaCoded, auxC: slice(auxC) } : null;
+  return { width, height, colour, alpha };
 }
 
-/** The grid's cell counts for a size: enough tiles to cover it. */
-export function gridCells(
-  width: number,
-  height: number,
-  tile = 512,
-): { columns: number; rows: number } {
-  return { columns: Math.ceil(width / tile), rows: Math.ceil(height / tile) };
-}
-
-/** Builds the `meta` box; `mdatData` is the absolute offset of the tile bitstream. */
+/**
+ * Builds the `meta` box; the colour bitstream is at `mdatData` in the file, the alpha one
+ * right after it.
+ */
 function metaBox(src: TileSource, o: GridHeicOptions, mdatData: number): Uint8Array {
   const columns = Math.ceil(o.width / src.width);
   const rows = Math.ceil(o.height / src.height);
   if (columns > 256 || rows > 256) throw new Error("ImageGrid counts are 8-bit");
-  const refCount = rows * columns + (o.extraTileRefs ?? 0);
+  const cells = rows * columns;
+  const refCount = cells + (o.extraTileRefs ?? 0);
   const present = refCount - (o.missingTiles ?? 0);
   const GRID = 1;
-  const tileIds = Array.from({ length: refCount }, (_, i) => GRID + 1 + i);
+  const ALPHA_GRID = 2;
+  const tileIds = Array.from({ length: refCount }, (_, i) => 3 + i);
   const existing = tileIds.slice(0, present);
+  const alpha = src.alpha;
+  // The alpha grid mirrors the colour grid cell for cell (always well-formed).
+  const alphaIds = alpha ? Array.from({ length: cells }, (_, i) => 3 + refCount + i) : [];
 
   const hdlr = fullBox("hdlr", 0, 0, u32(0), fourcc("pict"), u32(0), u32(0), u32(0), [0]);
   const pitm = fullBox("pitm", 0, 0, u16(GRID));
   // Tiles are hidden (flags 1): only the grid is an image a reader should show.
   const infe = (id: number, type: string, flags: number) =>
     fullBox("infe", 2, flags, u16(id), u16(0), fourcc(type), [0]);
-  const iinf = fullBox(
-    "iinf",
-    0,
-    0,
-    u16(1 + existing.length),
+  const infes = [
     infe(GRID, "grid", 0),
+    ...(alpha ? [infe(ALPHA_GRID, "grid", 1)] : []),
     ...existing.map((id) => infe(id, "hvc1", 1)),
-  );
+    ...alphaIds.map((id) => infe(id, "hvc1", 1)),
+  ];
+  const iinf = fullBox("iinf", 0, 0, u16(infes.length), ...infes);
+  const ref = (type: string, from: number, to: number[]) =>
+    box(type, u16(from), u16(to.length), to.flatMap(u16));
   const iref = fullBox(
     "iref",
     0,
     0,
-    box("dimg", u16(GRID), u16(tileIds.length), tileIds.flatMap(u16)),
+    ref("dimg", GRID, tileIds),
+    ...(alpha ? [ref("dimg", ALPHA_GRID, alphaIds), ref("auxl", ALPHA_GRID, [GRID])] : []),
   );
   // ImageGrid: version 0, flags 0 (16-bit output size), rows-1, columns-1, width, height.
+  // Both grids point at this one payload.
   const gridPayload = [0, 0, rows - 1, columns - 1, ...u16(o.width), ...u16(o.height)];
   const idat = box("idat", gridPayload);
-  // Property indices (1-based): 1 hvcC, 2 tile ispe, 3 grid ispe, 4 irot.
+  // Property indices (1-based): 1 hvcC, 2 tile ispe, 3 grid ispe, 4 irot, 5 alpha hvcC, 6 auxC.
   const ipco = box(
     "ipco",
-    src.hvcC,
+    src.colour.hvcC,
     fullBox("ispe", 0, 0, u32(src.width), u32(src.height)),
     fullBox("ispe", 0, 0, u32(o.width), u32(o.height)),
     box("irot", [(o.irot ?? 0) & 3]),
+    ...(alpha ? [alpha.hvcC, alpha.auxC] : []),
   );
   const gridProps = o.irot ? [3, 0x84] : [3];
-  const ipma = fullBox(
-    "ipma",
-    0,
-    0,
-    u32(1 + existing.length),
-    [...u16(GRID), gridProps.length, ...gridProps],
-    ...existing.map((id) => [...u16(id), 2, 0x81, 2]),
-  );
+  const assoc = (id: number, props: number[]) => [...u16(id), props.length, ...props];
+  const ipmaEntries = [
+    assoc(GRID, gridProps),
+    ...(alpha ? [assoc(ALPHA_GRID, [3, 0x86])] : []),
+    ...existing.map((id) => assoc(id, [0x81, 2])),
+    ...alphaIds.map((id) => assoc(id, [0x85, 2])),
+  ];
+  const ipma = fullBox("ipma", 0, 0, u32(ipmaEntries.length), ...ipmaEntries);
   const iprp = box("iprp", ipco, ipma);
   // iloc v1: 4-byte offsets and lengths, no base offset; the grid payload lives in idat
-  // (construction method 1), every tile at the one copy of the bitstream in mdat.
+  // (construction method 1), every tile at the one copy of its bitstream in mdat.
   const ilocEntry = (id: number, method: number, offset: number, length: number) => [
     ...u16(id),
     ...u16(method),
@@ -161,19 +182,23 @@ function metaBox(src: TileSource, o: GridHeicOptions, mdatData: number): Uint8Ar
     ...u32(offset),
     ...u32(length),
   ];
-  const iloc = fullBox(
-    "iloc",
-    1,
-    0,
-    [0x44, 0x00],
-    u16(1 + existing.length),
+  const colourLength = src.colour.bitstream.length;
+  const ilocEntries = [
     ilocEntry(GRID, 1, 0, gridPayload.length),
-    ...existing.map((id) => ilocEntry(id, 0, mdatData, src.bitstream.length)),
-  );
+    ...(alpha ? [ilocEntry(ALPHA_GRID, 1, 0, gridPayload.length)] : []),
+    ...existing.map((id) => ilocEntry(id, 0, mdatData, colourLength)),
+    ...alphaIds.map((id) =>
+      ilocEntry(id, 0, mdatData + colourLength, alpha?.bitstream.length ?? 0),
+    ),
+  ];
+  const iloc = fullBox("iloc", 1, 0, [0x44, 0x00], u16(ilocEntries.length), ...ilocEntries);
   return fullBox("meta", 0, 0, hdlr, pitm, iinf, iref, idat, iprp, iloc);
 }
 
-/** A grid HEIC of `width` x `height` made of copies of the committed 512x512 tile. */
+/**
+ * A grid HEIC of `width` x `height` made of copies of a single-image HEIC (the committed
+ * 512x512 tile, or any heif-enc file; one with alpha gets an alpha grid too).
+ */
 export function syntheticHeicGrid(tileHeic: Uint8Array, options: GridHeicOptions): Uint8Array {
   const src = tileSource(tileHeic);
   const ftyp = box("ftyp", fourcc("heic"), u32(0), fourcc("mif1"), fourcc("heic"));
@@ -181,7 +206,7 @@ export function syntheticHeicGrid(tileHeic: Uint8Array, options: GridHeicOptions
   const draft = metaBox(src, options, 0);
   const mdatData = ftyp.length + draft.length + 8;
   const meta = metaBox(src, options, mdatData);
-  const mdat = box("mdat", src.bitstream);
+  const mdat = box("mdat", src.colour.bitstream, src.alpha?.bitstream ?? []);
   const pad = options.padBytes ? box("free", new Uint8Array(options.padBytes)) : new Uint8Array();
   const out = new Uint8Array(ftyp.length + meta.length + mdat.length + pad.length);
   out.set(ftyp, 0);

@@ -4,24 +4,30 @@ import { describe, expect, it } from "vitest";
 import { WasmMemoryMeter } from "../../src/pipeline/codec-glue";
 import type { RgbaImage } from "../../src/pipeline/codecs";
 import { createWorkerdCodecs } from "../../src/pipeline/codecs-workerd";
+import { estimateDecodeMemory } from "../../src/pipeline/decode-memory";
+import { decodedSize } from "../../src/pipeline/decode-size";
 import { decodeHeic } from "../../src/pipeline/heic-decode";
 import { DEFAULT_TRANSFORM_OPTIONS } from "../../src/pipeline/presets";
+import { probeHeader } from "../../src/pipeline/probe";
 import { boxShrinkSize, RowShrinker } from "../../src/pipeline/row-shrink";
 import { fitInside, transformImage } from "../../src/pipeline/transform";
 import type { EncodedVariant } from "../../src/pipeline/types";
 import { type GridHeicOptions, syntheticHeicGrid } from "../helpers/synthetic-heic";
 
 // workerd has no fs: Vite inlines the fixture as a base64 data URL at bundle time.
-const inlined = import.meta.glob<string>("../fixtures/heic/grid-tile-512.heic", {
-  eager: true,
-  query: "?url&inline",
-  import: "default",
-});
+const inlined = import.meta.glob<string>(
+  ["../fixtures/heic/grid-tile-512.heic", "../fixtures/heic/alpha.heic"],
+  { eager: true, query: "?url&inline", import: "default" },
+);
+
+function heic(name: string): Uint8Array {
+  const url = inlined[`../fixtures/heic/${name}`];
+  if (!url) throw new Error(`${name} not inlined`);
+  return Uint8Array.from(atob(url.slice(url.indexOf(",") + 1)), (c) => c.charCodeAt(0));
+}
 
 function tileHeic(): Uint8Array {
-  const url = Object.values(inlined)[0];
-  if (!url) throw new Error("grid-tile-512.heic not inlined");
-  return Uint8Array.from(atob(url.slice(url.indexOf(",") + 1)), (c) => c.charCodeAt(0));
+  return heic("grid-tile-512.heic");
 }
 
 function grid(options: GridHeicOptions): Uint8Array {
@@ -71,6 +77,26 @@ describe("HEIC grids decoded tile by tile", () => {
       expect(pixel(img, x, y)).toEqual(pixel(tile, x % 512, y % 512));
     }
     expect(mismatches).toBe(0);
+  });
+
+  it("keeps alpha: each tile's alpha comes from the alpha grid's tile", async () => {
+    // alpha.heic (160x120, colour + alpha auxiliary image) as 2x2 tiles cropped to 300x200.
+    const tile = await decodeOrThrow(heic("alpha.heic"));
+    const img = await decodeOrThrow(
+      syntheticHeicGrid(heic("alpha.heic"), { width: 300, height: 200 }),
+    );
+    expect([img.width, img.height]).toEqual([300, 200]);
+    let mismatches = 0;
+    let transparent = 0;
+    for (let y = 0; y < 200; y += 3) {
+      for (let x = 0; x < 300; x += 3) {
+        const got = pixel(img, x, y);
+        if (got.join() !== pixel(tile, x % 160, y % 120).join()) mismatches++;
+        if (got[3] === 0) transparent++;
+      }
+    }
+    expect(mismatches).toBe(0);
+    expect(transparent).toBeGreaterThan(100);
   });
 
   it("with a hint, is the box shrink of the full frame", async () => {
@@ -206,6 +232,26 @@ async function expectUprightTiles(
     expect(sum(top) - sum(bottom), `tile ${tx},${ty} ${top} over ${bottom}`).toBeGreaterThan(60);
   }
 }
+
+it("the memory model bounds the measured decode peak, with a small or a large file", async () => {
+  const hint = { minWidth: 2048, minHeight: 1536 };
+  // A trailing free box makes the file as large as real 24/48 MP photos or larger.
+  for (const padBytes of [0, 6 * MIB, 20 * MIB]) {
+    const bytes = grid({ width: 8064, height: 6048, padBytes });
+    const probe = probeHeader(bytes);
+    if (!probe.ok) throw new Error(probe.error.detail);
+    const model = estimateDecodeMemory(probe.value, bytes.length, decodedSize(probe.value, hint));
+    const meter = new WasmMemoryMeter();
+    const r = await decodeHeic(libheifWasm, bytes, { meter, hint });
+    if (!r.ok) throw new Error(r.error.detail);
+    console.log(
+      `heic grid 8064x6048, ${(bytes.length / MIB).toFixed(1)} MiB file: peak WASM ` +
+        `${(meter.peakBytes / MIB).toFixed(2)} MiB, model ${(model.wasmBytes / MIB).toFixed(2)}`,
+    );
+    expect(meter.peakBytes).toBeLessThanOrEqual(model.wasmBytes);
+    expect(model.wasmBytes - meter.peakBytes).toBeLessThan(4 * MIB);
+  }
+});
 
 it("meters the tile decoder's memory and releases the instance", async () => {
   const meter = new WasmMemoryMeter();

@@ -44,6 +44,16 @@ describe("HEIC grid probe", () => {
     expect(probeOf(grid({ width: 5712, height: 4284, irot: 1 })).orientation).toBe(8);
   });
 
+  it("finds the alpha grid of a grid built from a tile with alpha", () => {
+    const bytes = syntheticHeicGrid(fixture("heic/alpha.heic"), { width: 300, height: 200 });
+    expect(probeOf(bytes)).toMatchObject({
+      width: 300,
+      height: 200,
+      hasAlpha: true,
+      tile: { width: 160, height: 120 },
+    });
+  });
+
   it("says nothing about tiles for a single-item HEIC", () => {
     expect(probeOf(fixture("heic/photo.heic")).tile).toBeUndefined();
   });
