@@ -10,10 +10,11 @@
  *   into the (box-shrunk) frame. Letting libheif convert to RGBA in WASM peaks at 100.6 MiB of
  *   linear memory for a 12 MP single-item HEIC (over the 96 MiB budget); native planes peak at
  *   60.6 MiB (~5.3 B/px).
- * - A `grid` (what phones write: 512x512 tiles, 24 or 48 MP): libheif would compose the whole
- *   canvas in WASM (47.0 MiB at 24 MP, over budget at 48 MP once our copy is added), so we
- *   decode tile by tile (heif_image_handle_decode_image_tile) and shrink band by band; WASM
- *   then holds the file and one tile. Measured figures are in decode-memory.ts.
+ * - A `grid` (what phones write: 512x512 tiles, 24 or 48 MP): libheif's own decode composes the
+ *   whole canvas in WASM (measured 47.0 MiB at 24 MP, ~1.5 B/px, so ~90 MiB at 48 MP) and our
+ *   full-size copy comes on top, so we decode tile by tile (heif_image_handle_decode_image_tile)
+ *   and shrink band by band: WASM holds the file and one tile (16.25 MiB, the initial heap, for
+ *   both sizes; figures in decode-memory.ts).
  *
  * The emscripten glue has a Node branch that `require`s fs/path: the processor's wrangler config
  * must alias both to ./heic-node-stub.ts. Every call gets a fresh instance (see codec-glue.ts
