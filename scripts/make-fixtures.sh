@@ -104,6 +104,10 @@ $IM "$TMP/photo.png" -resize 160x120 "$TMP/small.png"
 heif-enc -q 50 -o "$OUT/heic/photo.heic" "$TMP/small.png" >/dev/null
 cp "$OUT/heic/photo.heic" "$OUT/heic/exif.heic"
 $ET -Make=HeicCam -Copyright="(c) heic" -GPSLatitude=44 -GPSLatitudeRef=N "$OUT/heic/exif.heic" || true
+# One 512x512 tile at low quality (~3 KB): test/helpers/synthetic-heic.ts repeats it into grid
+# HEICs of any size (24 and 48 MP phone layouts) at test time.
+node scripts/make-heic-tile.cjs "$TMP/tile.png"
+heif-enc -q 30 -o "$OUT/heic/grid-tile-512.heic" "$TMP/tile.png" >/dev/null
 
 # --- malformed and hostile -------------------------------------------------------------------
 head -c 1500 "$OUT/jpeg/progressive.jpg" >"$OUT/malformed/truncated.jpg"

@@ -56,7 +56,8 @@ export interface EncodeSettings {
 export interface Codecs {
   /**
    * Decodes the first frame of an image to 8-bit RGBA. With a hint, a JPEG comes out at the
-   * smallest DCT scale covering it (see jpegScaledSize); other formats ignore it.
+   * smallest DCT scale covering it (see jpegScaledSize), a still WebP at webpScaledSize and a
+   * HEIC box-shrunk (boxShrinkSize); other formats ignore it. decodedSize() says which size.
    */
   decode(
     bytes: Uint8Array,
@@ -298,7 +299,7 @@ export function createCodecs(modules: CodecModules): Codecs {
           img = decodePngWithSquoosh(modules.png, meter, bytes);
           break;
         case "heic": {
-          const r = await decodeHeic(modules.heicDecoder, bytes, { meter });
+          const r = await decodeHeic(modules.heicDecoder, bytes, { meter, hint });
           if (!r.ok) return r;
           img = r.value;
           break;

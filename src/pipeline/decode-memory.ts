@@ -16,9 +16,10 @@ export const DECODE_PEAK_BUDGET = 100 * MIB;
  * Decoder working memory per output pixel, beyond the compressed input it copies in, measured
  * with `npm run bench` (8 and 12 MP inputs; bytes of WASM memory / pixels):
  * WebP 5.1 (RGBA + YUV planes), PNG 9.2 (raw rows + RGBA), AVIF 23.6-24.7 (dav1d frame pools +
- * YUV + RGBA). JPEG is computed exactly instead (see estimateDecodeMemory). GIF decodes in JS.
+ * YUV + RGBA); single-item HEIC 5.3 at 12 MP (libde265 frame + planes, heic-decode.ts). JPEG
+ * is computed exactly instead (see estimateDecodeMemory). GIF decodes in JS.
  */
-const WASM_BYTES_PER_PIXEL = { webp: 5.25, png: 9.5, avif: 25, gif: 0 } as const;
+const WASM_BYTES_PER_PIXEL = { webp: 5.25, png: 9.5, avif: 25, gif: 0, heic: 5.4 } as const;
 /** libjpeg's own state, Huffman tables, row buffers: well under this. */
 const JPEG_FIXED = 1 * MIB;
 
@@ -80,15 +81,47 @@ export function estimateDecodeMemory(
     case "avif":
       return fullFrame(probe.format, inputBytes, pixels, inputCopies);
     case "heic":
-      // Measured (single-image files, the worse case): libheif holds input + ~5.4 bytes a
-      // pixel; its Y/Cb/Cr planes (1.5 bytes a pixel) are copied out before the instance is
-      // dropped and RGBA (4 more) is built in JS, so the peak is WASM + planes + input copies.
+      if (probe.tile) return heicGrid(probe, probe.tile, inputBytes, outPixels, inputCopies);
+      // Measured (single-image files): libheif holds input + ~5.4 bytes a pixel; its Y/Cb/Cr
+      // planes (1.5 bytes a pixel) are copied out before the instance is dropped and the
+      // (box-shrunk) RGBA frame is built from them in JS row by row, after the instance is
+      // gone, so the peak is WASM + planes + input copies.
       return {
-        wasmBytes: inputBytes + pixels * 5.4 + MIB,
+        wasmBytes: inputBytes + pixels * WASM_BYTES_PER_PIXEL.heic + MIB,
         jsBytes: pixels * 1.5 + inputCopies,
         note: "libheif holds the full frame (~5.4 bytes a pixel in WASM)",
       };
   }
+}
+
+/** libheif's initial linear memory (260 pages): no HEIC decode takes less. */
+const LIBHEIF_INITIAL_HEAP = 16.25 * MIB;
+/** libheif + libde265 state beyond the file and the tile's pixels (measured ~3.5-4.5 MiB). */
+const LIBHEIF_FIXED = 4 * MIB;
+
+/**
+ * A HEIC `grid` decoded tile by tile (heic-decode.ts): WASM holds the file and one tile's
+ * decoder state, JS one band of RGBA (a row of tiles, full width) and the box-shrunk frame.
+ * Measured in workerd (decode only, 512 px tiles, shrunk for a 2048 px variant): 5712x4284
+ * (24 MP, 108 tiles) and 8064x6048 (48 MP, 192 tiles) both peak at 16.25 MiB of WASM, the
+ * initial heap, for inputs up to 11.5 MiB; a 15.3 MiB input peaks at 19.5 MiB and a 22.9 MiB
+ * one at 27.75 MiB (input + ~4.5 MiB, whatever the pixel count). Before tiling, libheif's full
+ * canvas peaked at 23.4 MiB at 12 MP and 47.0 MiB at 24 MP, plus our full-size copy in JS.
+ */
+function heicGrid(
+  probe: HeaderProbe,
+  tile: { width: number; height: number },
+  inputBytes: number,
+  outPixels: number,
+  inputCopies: number,
+): DecodeMemory {
+  const tileBytes = tile.width * tile.height * WASM_BYTES_PER_PIXEL.heic;
+  const band = probe.width * Math.min(tile.height, probe.height) * 4;
+  return {
+    wasmBytes: Math.max(LIBHEIF_INITIAL_HEAP, inputBytes + LIBHEIF_FIXED + tileBytes),
+    jsBytes: band + outPixels * 4 + inputCopies,
+    note: `a HEIC grid is decoded one ${tile.width}x${tile.height} tile at a time into a band of ${mib(band)} MiB`,
+  };
 }
 
 /** A decoder that holds the whole frame (PNG, AVIF, animated WebP). */

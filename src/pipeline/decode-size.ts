@@ -1,12 +1,14 @@
 import type { DecodeHint } from "./jpeg-turbo";
 import { jpegScaledSize } from "./jpeg-turbo";
+import { boxShrinkSize } from "./row-shrink";
 import type { HeaderProbe } from "./types";
 import { webpScaledSize } from "./webp-scaled";
 
 /**
  * The size a format's decoder hands out for this hint, known from the header alone: the memory
  * check and the decoded-size check both depend on it. Decoders that scale while decoding (JPEG
- * by DCT, still WebP through libwebp's scaler) return less than the full frame.
+ * by DCT, still WebP through libwebp's scaler, HEIC by an integer box shrink) return less than
+ * the full frame.
  */
 export function decodedSize(
   probe: HeaderProbe,
@@ -18,6 +20,11 @@ export function decodedSize(
     case "webp":
       if (probe.frames === 1) return webpScaledSize(probe.width, probe.height, hint);
       return { width: probe.width, height: probe.height };
+    case "heic": {
+      // Converted to RGBA row by row (tile bands for a grid) through a RowShrinker.
+      const { width, height } = boxShrinkSize(probe.width, probe.height, hint);
+      return { width, height };
+    }
     default:
       return { width: probe.width, height: probe.height };
   }

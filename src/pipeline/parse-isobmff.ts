@@ -29,6 +29,18 @@ export interface ItemInfo {
   contentType: string;
 }
 
+/**
+ * A `grid` primary item (ISO/IEC 23008-12 ImageGrid): `columns` x `rows` coded tiles of one
+ * size, pasted left to right and top to bottom, the last column and row cropped to the output.
+ */
+export interface IsoGrid {
+  rows: number;
+  columns: number;
+  /** Tile size from the first tile's `ispe` (every tile must have it). */
+  tileWidth: number;
+  tileHeight: number;
+}
+
 /** What the HEIF/AVIF `meta` box and the top-level box list say. */
 export interface IsoLayout {
   top: Box[];
@@ -47,6 +59,10 @@ export interface IsoLayout {
   idat: number;
   /** `colr` properties of the primary item (an ICC one, an nclx one, or both), in order. */
   colr: Box[];
+  /** Item type of the primary item ("hvc1", "av01", "grid"...); "" when it has no infe. */
+  primaryType: string;
+  /** Set when the primary item is a grid of tiles. */
+  grid: IsoGrid | null;
 }
 
 const MAX_BOXES = 10_000;
@@ -132,16 +148,20 @@ export function walkIsobmff(b: Uint8Array, brands: string[]): Parse<IsoLayout> {
     ilocLengthSize: 0,
     idat: -1,
     colr: [],
+    primaryType: "",
+    grid: null,
   };
   const meta = top.value.find((x) => x.type === "meta");
   if (!meta) return fail("corrupt_image", "HEIF has no meta box");
   const kids = readBoxes(b, meta.data + 4, meta.end);
   if (!kids.ok) return kids;
   let primary = -1;
+  let iref: Box | undefined;
   for (const k of kids.value) {
     if (k.type === "pitm") primary = b[k.data] === 0 ? u16be(b, k.data + 4) : u32be(b, k.data + 4);
     else if (k.type === "iinf") layout.items = readIinf(b, k);
     else if (k.type === "idat") layout.idat = k.data;
+    else if (k.type === "iref") iref = k;
     else if (k.type === "iloc") {
       const iloc = readIloc(b, k);
       if (!iloc.ok) return iloc;
@@ -153,6 +173,12 @@ export function walkIsobmff(b: Uint8Array, brands: string[]): Parse<IsoLayout> {
   if (iprp) readProperties(b, iprp, primary, layout);
   if (layout.width === 0 || layout.height === 0) {
     return fail("corrupt_image", "HEIF has no image size (ispe)");
+  }
+  layout.primaryType = layout.items.find((i) => i.id === primary)?.type ?? "";
+  if (layout.primaryType === "grid") {
+    const grid = readGrid(b, layout, primary, iref, iprp);
+    if (!grid.ok) return grid;
+    layout.grid = grid.value;
   }
   if (brands.includes("avis") || brands.includes("msf1"))
     layout.frames = countSamples(b, top.value);
@@ -267,7 +293,7 @@ function readProperties(b: Uint8Array, iprp: Box, primary: number, layout: IsoLa
     const urn = ascii(b, prop.data + 4, Math.min(64, prop.end - prop.data - 4)).split("\0")[0];
     if (ALPHA_URNS.includes(urn ?? "")) layout.hasAlpha = true;
   }
-  const assoc = ipma ? primaryProperties(b, ipma, primary) : [];
+  const assoc = ipma ? itemProperties(b, ipma, primary) : [];
   let rot = 0;
   let mirror = 0;
   for (const index of assoc) {
@@ -294,7 +320,109 @@ function readProperties(b: Uint8Array, iprp: Box, primary: number, layout: IsoLa
   }
 }
 
-function primaryProperties(b: Uint8Array, ipma: Box, primary: number): number[] {
+/** Reads `count` item IDs of `size` bytes each. */
+function itemIds(b: Uint8Array, at: number, count: number, size: 2 | 4): number[] {
+  const ids: number[] = [];
+  for (let i = 0; i < count; i++)
+    ids.push(size === 2 ? u16be(b, at + i * 2) : u32be(b, at + i * 4));
+  return ids;
+}
+
+/** The `dimg` references of `from` (the grid's tiles, in raster order); null without any. */
+function derivedFrom(b: Uint8Array, iref: Box, from: number): number[] | null {
+  const size = (b[iref.data] ?? 0) === 0 ? 2 : 4;
+  const refs = readBoxes(b, iref.data + 4, iref.end);
+  if (!refs.ok) return null;
+  for (const r of refs.value) {
+    if (r.type !== "dimg" || r.data + size + 2 > r.end) continue;
+    const id = size === 2 ? u16be(b, r.data) : u32be(b, r.data);
+    if (id !== from) continue;
+    const count = u16be(b, r.data + size);
+    const first = r.data + size + 2;
+    if (first + count * size > r.end) return null;
+    return itemIds(b, first, count, size);
+  }
+  return null;
+}
+
+/** The bytes of a single-extent item stored in the file or in idat; null when out of range. */
+function itemPayload(b: Uint8Array, layout: IsoLayout, id: number): Uint8Array | null {
+  const loc = layout.iloc.find((l) => l.id === id);
+  const extent = loc?.extents[0];
+  if (!loc || !extent || loc.extents.length !== 1 || loc.method > 1) return null;
+  if (loc.method === 1 && layout.idat < 0) return null;
+  const start = (loc.method === 1 ? layout.idat : 0) + extent.offset;
+  const end = start + extent.length;
+  if (extent.length === 0 || end > b.length) return null;
+  return b.subarray(start, end);
+}
+
+/**
+ * Checks a grid primary item against what a tile-by-tile decoder relies on: an ImageGrid
+ * payload that matches the grid's `ispe`, one existing tile item per cell, and tiles (sized by
+ * the first one's `ispe`) that cover the output. Decoders reject the same files, but later and
+ * with less to say.
+ */
+function readGrid(
+  b: Uint8Array,
+  layout: IsoLayout,
+  primary: number,
+  iref: Box | undefined,
+  iprp: Box | undefined,
+): Parse<IsoGrid> {
+  const payload = itemPayload(b, layout, primary);
+  if (!payload || payload.length < 8 || payload[0] !== 0) {
+    return fail("corrupt_image", "HEIF grid item has no ImageGrid data");
+  }
+  const wide = ((payload[1] ?? 0) & 1) === 1;
+  if (wide && payload.length < 12) return fail("corrupt_image", "HEIF ImageGrid is truncated");
+  const rows = (payload[2] ?? 0) + 1;
+  const columns = (payload[3] ?? 0) + 1;
+  const width = wide ? u32be(payload, 4) : u16be(payload, 4);
+  const height = wide ? u32be(payload, 8) : u16be(payload, 6);
+  if (width !== layout.width || height !== layout.height) {
+    return fail(
+      "corrupt_image",
+      `HEIF grid is ${width}x${height} but its ispe says ${layout.width}x${layout.height}`,
+    );
+  }
+  const tiles = iref ? derivedFrom(b, iref, primary) : null;
+  if (!tiles || tiles.length !== rows * columns) {
+    return fail(
+      "corrupt_image",
+      `HEIF grid has ${rows}x${columns} cells but ${tiles?.length ?? 0} tile references`,
+    );
+  }
+  const known = new Set(layout.items.map((i) => i.id));
+  if (!tiles.every((id) => known.has(id) && layout.iloc.some((l) => l.id === id))) {
+    return fail("corrupt_image", "HEIF grid references a tile that is not in the file");
+  }
+  const first = tiles[0] ?? 0;
+  const ipco = iprp && child(b, iprp, "ipco");
+  const ipma = iprp && child(b, iprp, "ipma");
+  const props = ipco ? readBoxes(b, ipco.data, ipco.end) : null;
+  const ispe = (ipma ? itemProperties(b, ipma, first) : [])
+    .map((index) => (props?.ok ? props.value[index - 1] : undefined))
+    .find((p) => p?.type === "ispe");
+  const tileWidth = ispe ? u32be(b, ispe.data + 4) : 0;
+  const tileHeight = ispe ? u32be(b, ispe.data + 8) : 0;
+  if (tileWidth === 0 || tileHeight === 0) {
+    return fail("corrupt_image", "HEIF grid tile has no image size (ispe)");
+  }
+  // Every cell must show pixels: too few tiles leave a hole, one whole column or row too many
+  // is a grid that lies about its size.
+  const coversW = columns * tileWidth >= width && (columns - 1) * tileWidth < width;
+  const coversH = rows * tileHeight >= height && (rows - 1) * tileHeight < height;
+  if (!coversW || !coversH) {
+    return fail(
+      "corrupt_image",
+      `HEIF grid of ${columns}x${rows} tiles of ${tileWidth}x${tileHeight} does not tile ${width}x${height}`,
+    );
+  }
+  return ok({ rows, columns, tileWidth, tileHeight });
+}
+
+function itemProperties(b: Uint8Array, ipma: Box, item: number): number[] {
   const v = b[ipma.data] ?? 0;
   const wide = ((b[ipma.data + 3] ?? 0) & 1) === 1;
   let p = ipma.data + 4;
@@ -310,7 +438,7 @@ function primaryProperties(b: Uint8Array, ipma: Box, primary: number): number[] 
       indices.push(wide ? u16be(b, p) & 0x7fff : (b[p] ?? 0) & 0x7f);
       p += wide ? 2 : 1;
     }
-    if (id === primary) return indices;
+    if (id === item) return indices;
   }
   return [];
 }

@@ -78,8 +78,10 @@ function readDims(b: Uint8Array, format: ImageFormat): Parse<Dims> {
     case "heic": {
       const r = walkIsobmff(b, ftypBrands(b) ?? []);
       if (!r.ok) return r;
-      const { width, height, frames, orientation, hasAlpha } = r.value;
-      return ok({ ...NOT_JPEG, width, height, frames, orientation, hasAlpha });
+      const { width, height, frames, orientation, hasAlpha, grid } = r.value;
+      const dims = { ...NOT_JPEG, width, height, frames, orientation, hasAlpha };
+      if (!grid) return ok(dims);
+      return ok({ ...dims, tile: { width: grid.tileWidth, height: grid.tileHeight } });
     }
   }
 }

@@ -42,6 +42,11 @@ export interface HeaderProbe {
   coefficientBytes: number;
   /** A lossless (VP8L) WebP bitstream: its decoder holds every source pixel (4 bytes each). */
   lossless?: boolean;
+  /**
+   * HEIF/AVIF whose primary image is a `grid` item: the size of its coded tiles (phones write
+   * 512x512). A HEIC grid is decoded one tile at a time (heic-decode.ts).
+   */
+  tile?: { width: number; height: number };
 }
 
 /** Named size preset: fit inside maxWidth x maxHeight, never upscale. */
