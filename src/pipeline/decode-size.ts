@@ -1,12 +1,14 @@
 import type { DecodeHint } from "./jpeg-turbo";
 import { jpegScaledSize } from "./jpeg-turbo";
+import { pngScaledSize } from "./png-stream";
 import type { HeaderProbe } from "./types";
 import { webpScaledSize } from "./webp-scaled";
 
 /**
  * The size a format's decoder hands out for this hint, known from the header alone: the memory
  * check and the decoded-size check both depend on it. Decoders that scale while decoding (JPEG
- * by DCT, still WebP through libwebp's scaler) return less than the full frame.
+ * by DCT, still WebP through libwebp's scaler, PNG by an integer box shrink of its rows; an
+ * interlaced PNG is shrunk after its passes are assembled) return less than the full frame.
  */
 export function decodedSize(
   probe: HeaderProbe,
@@ -18,6 +20,8 @@ export function decodedSize(
     case "webp":
       if (probe.frames === 1) return webpScaledSize(probe.width, probe.height, hint);
       return { width: probe.width, height: probe.height };
+    case "png":
+      return pngScaledSize(probe.width, probe.height, hint);
     default:
       return { width: probe.width, height: probe.height };
   }

@@ -77,14 +77,14 @@ function paletteConverter(depth: number, plte: Uint8Array, trns: Uint8Array | nu
     lut[i * 4 + 2] = plte[i * 3 + 2] ?? 0;
     lut[i * 4 + 3] = trns && i < trns.length ? (trns[i] ?? 255) : 255;
   }
-  const perByte = 8 / depth;
   const mask = (1 << depth) - 1;
   return (raw, width, out, o) => {
     for (let x = 0; x < width; x++) {
+      const bit = x * depth;
       const idx =
         depth === 8
           ? (raw[1 + x] ?? 0)
-          : ((raw[1 + Math.floor(x / perByte)] ?? 0) >> (8 - depth * ((x % perByte) + 1))) & mask;
+          : ((raw[1 + (bit >> 3)] ?? 0) >> (8 - depth - (bit & 7))) & mask;
       // Strict, as libpng's default for an index past the palette: the data is wrong.
       if (idx >= entries) fail(`PNG palette index ${idx} is past its ${entries} entries`);
       const s = idx * 4;
@@ -118,15 +118,15 @@ function grayConverter(depth: number, trns: Uint8Array | null): RowConverter {
       }
     };
   }
-  const perByte = 8 / depth;
   const mask = (1 << depth) - 1;
   const scale = 255 / mask;
   return (raw, width, out, o) => {
     for (let x = 0; x < width; x++) {
+      const bit = x * depth;
       const v =
         depth === 8
           ? (raw[1 + x] ?? 0)
-          : ((raw[1 + Math.floor(x / perByte)] ?? 0) >> (8 - depth * ((x % perByte) + 1))) & mask;
+          : ((raw[1 + (bit >> 3)] ?? 0) >> (8 - depth - (bit & 7))) & mask;
       const g = v * scale;
       const d = o + x * 4;
       out[d] = g;
@@ -267,8 +267,8 @@ export function unfilterRow(cur: Uint8Array, prev: Uint8Array, bpp: number, len:
 interface Pass {
   width: number;
   rows: number;
-  /** Receives the RGBA row (`width` pixels at offset 0 of the shared row buffer). */
-  emit: (rgba: Uint8Array, row: number) => void;
+  /** Takes the unfiltered row `row` (filter byte first) and converts it where it belongs. */
+  emit: (raw: Uint8Array, row: number) => void;
 }
 
 function readHeader(b: Uint8Array, start: number): PngHeader {
@@ -312,19 +312,27 @@ export function decodePngScaled(bytes: Uint8Array, hint?: DecodeHint): RgbaImage
   const { factor } = boxShrinkSize(h.width, h.height, hint);
   const shrinker = factor > 1 ? new RowShrinker(h.width, h.height, factor) : null;
 
+  // One RGBA row of the widest pass, reused for every row.
+  const rgba = new Uint8Array(h.width * 4);
   const passes: Pass[] = [];
   let frame: Uint8Array | null = null;
-  if (!h.interlaced) {
-    // At factor 1 rows are written straight into the output frame.
-    const direct = shrinker ? null : new Uint8Array(h.width * h.height * 4);
+  if (!h.interlaced && shrinker) {
+    passes.push({
+      width: h.width,
+      rows: h.height,
+      emit: (raw) => {
+        convert(raw, h.width, rgba, 0);
+        shrinker.push(rgba);
+      },
+    });
+  } else if (!h.interlaced) {
+    // At factor 1 rows are converted straight into the output frame.
+    const direct = new Uint8Array(h.width * h.height * 4);
     frame = direct;
     passes.push({
       width: h.width,
       rows: h.height,
-      emit: (rgba, row) => {
-        if (direct) direct.set(rgba.subarray(0, h.width * 4), row * h.width * 4);
-        else shrinker?.push(rgba);
-      },
+      emit: (raw, row) => convert(raw, h.width, direct, row * h.width * 4),
     });
   } else {
     const full = new Uint8Array(h.width * h.height * 4);
@@ -337,7 +345,8 @@ export function decodePngScaled(bytes: Uint8Array, hint?: DecodeHint): RgbaImage
       passes.push({
         width,
         rows,
-        emit: (rgba, row) => {
+        emit: (raw, row) => {
+          convert(raw, width, rgba, 0);
           const base = (y0 + row * dy) * h.width;
           for (let i = 0; i < width; i++) {
             const s = i * 4;
@@ -352,7 +361,7 @@ export function decodePngScaled(bytes: Uint8Array, hint?: DecodeHint): RgbaImage
     }
   }
 
-  runPasses(idat, passes, bpp, bitsPerPixel, convert, h.width);
+  runPasses(idat, passes, bpp, bitsPerPixel, h.width);
 
   if (h.interlaced && shrinker && frame) {
     const rowBytes = h.width * 4;
@@ -373,13 +382,11 @@ function runPasses(
   passes: readonly Pass[],
   bpp: number,
   bitsPerPixel: number,
-  convert: RowConverter,
   maxWidth: number,
 ): void {
   const maxLen = 1 + Math.ceil((maxWidth * bitsPerPixel) / 8);
   let cur = new Uint8Array(maxLen);
   let prev = new Uint8Array(maxLen);
-  const rgba = new Uint8Array(maxWidth * 4);
   const inflater = new ZlibInflater(idat);
   let p = 0;
   let pass = passes[0];
@@ -391,14 +398,14 @@ function runPasses(
       let i = 0;
       while (i < chunk.length) {
         if (!pass) fail("PNG has more image data than its header describes");
+        // A byte loop, not set(subarray): a view per row is garbage the GC may keep for a while.
         const n = Math.min(rowLen - fill, chunk.length - i);
-        cur.set(chunk.subarray(i, i + n), fill);
+        for (let k = 0; k < n; k++) cur[fill + k] = chunk[i + k] ?? 0;
         fill += n;
         i += n;
         if (fill < rowLen) break;
         unfilterRow(cur, prev, bpp, rowLen);
-        convert(cur, pass.width, rgba, 0);
-        pass.emit(rgba, row);
+        pass.emit(cur, row);
         const t = prev;
         prev = cur;
         cur = t;

@@ -42,6 +42,8 @@ export interface HeaderProbe {
   coefficientBytes: number;
   /** A lossless (VP8L) WebP bitstream: its decoder holds every source pixel (4 bytes each). */
   lossless?: boolean;
+  /** An Adam7 (interlaced) PNG: its decoder assembles the full RGBA frame before shrinking. */
+  interlaced?: boolean;
 }
 
 /** Named size preset: fit inside maxWidth x maxHeight, never upscale. */

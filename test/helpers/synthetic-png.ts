@@ -183,3 +183,93 @@ export async function syntheticPng(spec: SyntheticPngSpec): Promise<Uint8Array> 
 export async function syntheticScanlines(spec: SyntheticPngSpec): Promise<Uint8Array> {
   return zlibCompress(scanlines(spec));
 }
+
+/** Quadrant colours of the screenshot card, upright: red TL, green TR, blue BL, white BR. */
+export const SCREENSHOT_COLORS = {
+  topLeft: [230, 20, 20],
+  topRight: [20, 200, 20],
+  bottomLeft: [20, 20, 230],
+  bottomRight: [245, 245, 245],
+} as const;
+
+/**
+ * A screenshot-like RGB(A) image: four flat-ish quadrants with a gentle gradient, columns of
+ * dark "text" lines (x in 25-40 % and 60-75 % of the width, so the quadrant colours at 10-15 %
+ * and 90 % stay clean) and, with alpha, a fully transparent strip at x < 5 % and a
+ * half-transparent one at 5-8 %.
+ */
+export function screenshotSpec(width: number, height: number, alpha: boolean): SyntheticPngSpec {
+  const c = SCREENSHOT_COLORS;
+  const channels = alpha ? 4 : 3;
+  const textCols = [
+    [Math.floor(width * 0.25), Math.floor(width * 0.4)],
+    [Math.floor(width * 0.6), Math.floor(width * 0.75)],
+  ] as const;
+  return {
+    width,
+    height,
+    colorType: alpha ? 6 : 2,
+    depth: 8,
+    row: (y, out) => {
+      const bottom = y >= height / 2;
+      const line = y % 24;
+      const textRow = line >= 6 && line < 17;
+      const shade = Math.floor((y * 24) / height) - 12;
+      for (let x = 0; x < width; x++) {
+        const right = x >= width / 2;
+        const base = bottom
+          ? right
+            ? c.bottomRight
+            : c.bottomLeft
+          : right
+            ? c.topRight
+            : c.topLeft;
+        const o = x * channels;
+        let dark = false;
+        if (textRow) {
+          for (const [a, b] of textCols) {
+            // Words of 5-12 glyph columns with gaps, a different rhythm on every line.
+            if (x >= a && x < b)
+              dark = ((x - a + (y >> 4) * 7) % 53) % 9 < 5 && (x * 31 + y) % 7 < 4;
+          }
+        }
+        const g = Math.floor((x * 16) / width) - 8 + shade;
+        out[o] = dark ? 30 : Math.max(0, Math.min(255, base[0] + g));
+        out[o + 1] = dark ? 30 : Math.max(0, Math.min(255, base[1] + g));
+        out[o + 2] = dark ? 40 : Math.max(0, Math.min(255, base[2] + g));
+        if (alpha) out[o + 3] = x < width * 0.05 ? 0 : x < width * 0.08 ? 128 : 255;
+      }
+    },
+  };
+}
+
+/**
+ * A scanned-document-like 1-bit grayscale page: white with 8 % margins and lines of black
+ * "text" (glyph rows 14-40 of every 60), the kind of file that inflates ~100-1000:1.
+ */
+export function scanSpec(width: number, height: number): SyntheticPngSpec {
+  const left = Math.floor(width * 0.08);
+  const right = width - left;
+  const top = Math.floor(height * 0.08);
+  const bottom = height - top;
+  return {
+    width,
+    height,
+    colorType: 0,
+    depth: 1,
+    filter: (y) => (y % 2 === 0 ? 0 : 2),
+    row: (y, out) => {
+      // 1 = white; black glyph pixels are cleared.
+      out.fill(0xff);
+      const line = y % 60;
+      if (y < top || y >= bottom || line < 14 || line >= 40) return;
+      const lineNo = Math.floor(y / 60);
+      for (let x = left; x < right; x++) {
+        const inWord = (x + lineNo * 37) % 90 < 70;
+        const ink = inWord && ((x * 7 + line * 3 + lineNo) % 13 < 4 || line === 30);
+        if (ink) out[x >> 3] = (out[x >> 3] ?? 0) & ~(0x80 >> (x & 7));
+      }
+      // Padding bits past the width stay 1; they are ignored.
+    },
+  };
+}

@@ -31,6 +31,8 @@ describe("probeHeader on the corpus", () => {
           coefficientBytes: row.file === "jpeg/progressive.jpg" ? 1800 * 128 : 0,
           // A still WebP says whether its bitstream is lossless (VP8L); animations do not.
           ...(row.format === "webp" ? { lossless: row.file === "webp/lossless-alpha.webp" } : {}),
+          // A PNG says whether it is Adam7-interlaced (its decoder then holds the full frame).
+          ...(row.format === "png" ? { interlaced: row.file === "png/interlaced.png" } : {}),
         },
       });
     });
