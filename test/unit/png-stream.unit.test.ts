@@ -1,9 +1,14 @@
 import { deflateSync } from "node:zlib";
 import sharp, { type Sharp } from "sharp";
 import { describe, expect, it } from "vitest";
+import { decodeMemoryProblem, estimateDecodeMemory } from "../../src/pipeline/decode-memory";
+import { decodedSize } from "../../src/pipeline/decode-size";
 import { InflateError, ZlibInflater } from "../../src/pipeline/inflate";
 import { decodePngScaled, PngDecodeError, pngScaledSize } from "../../src/pipeline/png-stream";
+import { probeHeader } from "../../src/pipeline/probe";
 import { boxShrinkSize, RowShrinker } from "../../src/pipeline/row-shrink";
+import { fitInside } from "../../src/pipeline/transform";
+import type { HeaderProbe } from "../../src/pipeline/types";
 import {
   idatChunks,
   ihdr,
@@ -496,5 +501,50 @@ describe("ZlibInflater", () => {
     expect(() => new ZlibInflater([new Uint8Array([...bytes, 0, 0, 0, 0])]).next()).toThrow(
       /before the start/,
     );
+  });
+});
+
+describe("PNG in decodedSize and the memory model", () => {
+  function header(w: number, h: number, colorType: number, interlace: number): HeaderProbe {
+    const png = pngFile([
+      pngChunk("IHDR", ihdr(w, h, 8, colorType, interlace)),
+      pngChunk("IDAT", deflateSync(new Uint8Array(0))),
+      pngChunk("IEND", new Uint8Array(0)),
+    ]);
+    const r = probeHeader(png);
+    if (!r.ok) throw new Error(r.error.detail);
+    return r.value;
+  }
+  const hintFor = (w: number, h: number) => {
+    const fit = fitInside(w, h, 2048, 2048);
+    return { minWidth: fit.width, minHeight: fit.height };
+  };
+
+  it("sizes a non-interlaced PNG by the box shrink and needs no WASM", () => {
+    for (const [w, h, ct] of [
+      [3840, 2160, 6],
+      [6016, 3384, 6],
+      [10000, 10000, 0],
+    ] as const) {
+      const probe = header(w, h, ct, 0);
+      expect(probe.interlaced).toBe(false);
+      const size = decodedSize(probe, hintFor(w, h));
+      expect(size).toEqual(pngScaledSize(w, h, hintFor(w, h)));
+      // A 5 MiB file: what a real 6K screenshot weighs.
+      const m = estimateDecodeMemory(probe, 5 * 2 ** 20, size);
+      expect(m.wasmBytes).toBe(0);
+      expect(decodeMemoryProblem(probe, m)).toBeNull();
+    }
+  });
+
+  it("holds an interlaced PNG to its full frame: 18 MP passes, 20 MP does not", () => {
+    // Shrunk by 2, both frames live: 5 bytes a source pixel.
+    const small = header(4500, 4000, 2, 1);
+    expect(small.interlaced).toBe(true);
+    const ok = estimateDecodeMemory(small, 2 ** 20, decodedSize(small, hintFor(4500, 4000)));
+    expect(decodeMemoryProblem(small, ok)).toBeNull();
+    const big = header(5000, 4000, 2, 1);
+    const no = estimateDecodeMemory(big, 2 ** 20, decodedSize(big, hintFor(5000, 4000)));
+    expect(decodeMemoryProblem(big, no)).toMatch(/interlaced/);
   });
 });
