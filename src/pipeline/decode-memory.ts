@@ -105,9 +105,10 @@ export function estimateDecodeMemory(
  * (which is the output itself when no shrink applies).
  *
  * Measured in Node with `bench/png-stream.ts` (heapUsed + arrayBuffers above a gc()'d
- * baseline, screenshot-like inputs of 0.2-0.6 MiB; model = this estimate without the two input
- * copies): 3840x2160 RGBA (factor 1) 33.9 MiB vs 37.9; 6016x3384 RGBA (-> 3008x1692) 22.2-26.3
- * vs 25.6; 10000x10000 1-bit (-> 2500x2500) 27.1 vs 30.1; 4000x3000 Adam7 RGB 47.9 vs 51.5.
+ * baseline, largest of 3 runs, screenshot-like inputs of 0.2-0.6 MiB) against this estimate
+ * without its two input copies, MiB: 3840x2160 RGB/RGBA (not shrunk) 36.5/33.5 vs 37.9;
+ * 5120x2880 RGBA (-> 2560x1440) 17.6 vs 20.3; 6016x3384 RGB/RGBA (-> 3008x1692) 25.3/24.8 vs
+ * 25.6; 10000x10000 1-bit (-> 2500x2500) 28.7 vs 30.1; 4000x3000 Adam7 RGB 47.6 vs 52.0.
  */
 function pngMemory(
   probe: HeaderProbe,
