@@ -80,7 +80,34 @@ describe("large PNG screenshots: decoded row by row to the size of the largest v
   }
 });
 
-describe("a 100 MP 1-bit scan", () => {
+describe("100 MP PNGs", () => {
+  it("accepts a 10000x10000 RGB screenshot-like PNG with every variant, upright", async () => {
+    const w = 10000;
+    const h = 10000;
+    const input = await syntheticPng(screenshotSpec(w, h, false));
+    const own = createWorkerdCodecs();
+    const r = await transformImage(input, PRIMARY, own);
+    if (!r.ok) throw new Error(`${r.error.code}: ${r.error.detail}`);
+    expect(r.value.variants.map((v) => `${v.name}.${v.format}`).sort()).toEqual([
+      "large.jpeg",
+      "large.webp",
+      "medium.jpeg",
+      "medium.webp",
+      "thumb.jpeg",
+      "thumb.webp",
+    ]);
+    const large = r.value.variants.find((v) => v.name === "large" && v.format === "jpeg");
+    if (!large) throw new Error("no large jpeg");
+    expect([large.width, large.height]).toEqual([2048, 2048]);
+    const img = await decodeVariant(large);
+    const c = SCREENSHOT_COLORS;
+    expectNear(pixel(img, 0.15, 0.1), c.topLeft, "large");
+    expectNear(pixel(img, 0.9, 0.1), c.topRight, "large");
+    expectNear(pixel(img, 0.15, 0.9), c.bottomLeft, "large");
+    expectNear(pixel(img, 0.9, 0.9), c.bottomRight, "large");
+    expect(own.memory.peakBytes).toBeLessThan(96 * MIB);
+  }, 180_000);
+
   it("accepts 10000x10000 1-bit grayscale (a scanned page) with every variant", async () => {
     const input = await syntheticPng(scanSpec(10000, 10000));
     // A real scan of this size is ~0.6 MiB; this one is smaller still (regular "text").
