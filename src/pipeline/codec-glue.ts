@@ -1,6 +1,6 @@
 /**
  * Minimal instantiation glue for the emscripten (mozjpeg encoder, libwebp, libavif) and wasm-bindgen
- * (squoosh png) codecs.
+ * (squoosh png, used to encode only) codecs.
  *
  * The packages' own wrappers cache one instance per module for the life of the isolate. We
  * deliberately do not: WASM linear memory never shrinks and a trap can leave an instance in an
@@ -209,69 +209,6 @@ function passBytes(
   const ptr = malloc(bytes.length, 1) >>> 0;
   new Uint8Array(memory.buffer, ptr, bytes.length).set(bytes);
   return ptr;
-}
-
-/** Decodes a PNG (any bit depth, palette, gray, interlaced) to RGBA8 with a fresh instance. */
-export function decodePngWithSquoosh(
-  module: WebAssembly.Module,
-  meter: WasmMemoryMeter,
-  bytes: Uint8Array,
-): RgbaImage {
-  // wasm-bindgen keeps JS values in a slot table; this decoder only ever creates a handful.
-  const heap: unknown[] = new Array(132).fill(undefined);
-  let memory: WebAssembly.Memory | null = null;
-  let free: ((ptr: number, size: number, align: number) => void) | null = null;
-  const add = (v: unknown): number => {
-    heap.push(v);
-    return heap.length - 1;
-  };
-  const mem = (): WebAssembly.Memory => {
-    if (!memory) throw new Error("squoosh_png: memory not ready");
-    return memory;
-  };
-  let result: RgbaImage | null = null;
-  const wbg: Record<string, (...args: number[]) => unknown> = {
-    __wbindgen_memory: () => add(mem()),
-    __wbindgen_object_drop_ref: () => undefined,
-    __wbindgen_throw: (ptr = 0, len = 0) => {
-      throw new Error(new TextDecoder().decode(new Uint8Array(mem().buffer, ptr, len)));
-    },
-  };
-  const imports: WebAssembly.Imports = { wbg: {} };
-  const module_imports = WebAssembly.Module.imports(module);
-  for (const imp of module_imports) {
-    if (imp.module !== "wbg" || imp.name in wbg) continue;
-    if (imp.name.startsWith("__wbg_buffer_")) {
-      wbg[imp.name] = (idx = 0) => add((heap[idx] as WebAssembly.Memory).buffer);
-    } else if (imp.name.startsWith("__wbg_newwithbyteoffsetandlength_")) {
-      wbg[imp.name] = (idx = 0, off = 0, len = 0) =>
-        add(new Uint16Array(heap[idx] as ArrayBuffer, off >>> 0, len >>> 0));
-    } else if (imp.name.startsWith("__wbg_newwithownedu8clampedarrayandsh_")) {
-      wbg[imp.name] = (ptr = 0, len = 0, w = 0, h = 0) => {
-        const data = new Uint8Array(mem().buffer, ptr >>> 0, len >>> 0).slice();
-        free?.(ptr, len, 1);
-        result = { width: w >>> 0, height: h >>> 0, data };
-        return add(null);
-      };
-    }
-  }
-  imports.wbg = wbg;
-  const inst = new WebAssembly.Instance(module, imports);
-  const ex = inst.exports;
-  if (!isExports<PngExports>(ex, ["memory", "decode", "__wbindgen_malloc", "__wbindgen_free"])) {
-    throw new Error("squoosh_png: unexpected exports");
-  }
-  memory = ex.memory;
-  free = ex.__wbindgen_free;
-  meter.track(ex.memory);
-  try {
-    const ptr = passBytes(ex.memory, ex.__wbindgen_malloc, bytes);
-    ex.decode(ptr, bytes.length);
-    if (!result) throw new Error("squoosh_png: decoder returned no image");
-    return result;
-  } finally {
-    meter.release(ex.memory);
-  }
 }
 
 /** Encodes RGBA8 as PNG with a fresh squoosh_png instance. */

@@ -5,7 +5,6 @@ import webpDecFactory from "@jsquash/webp/codec/dec/webp_dec.js";
 import webpEncFactory from "@jsquash/webp/codec/enc/webp_enc_simd.js";
 import {
   CodecError,
-  decodePngWithSquoosh,
   type EmAvifDecoderModule,
   type EmEncoderModule,
   type EmscriptenFactory,
@@ -20,6 +19,7 @@ import { decodeGifFirstFrame } from "./gif-decode";
 import { decodeHeic } from "./heic-decode";
 import { type DecodeHint, decodeJpegTurbo } from "./jpeg-turbo";
 import { walkWebp } from "./parse-webp";
+import { decodePngScaled, PngDecodeError } from "./png-stream";
 import { resampleLanczos3 } from "./resample";
 import type { ImageFormat, OutputFormat, Result, TransformError } from "./types";
 import { assembleAlphaWebp, encodeAlphaPayload, splitAlpha, vp8Payload } from "./webp-alpha";
@@ -42,6 +42,7 @@ export interface CodecModules {
   webpEncoder: WebAssembly.Module;
   avifDecoder: WebAssembly.Module;
   avifEncoder: WebAssembly.Module;
+  /** squoosh's Rust png crate: PNG variants are encoded with it (decoding is png-stream.ts). */
   png: WebAssembly.Module;
   /** libheif (with libde265) from libheif-js; LGPL-3.0, used unmodified as a separate module. */
   heicDecoder: WebAssembly.Module;
@@ -56,8 +57,8 @@ export interface EncodeSettings {
 export interface Codecs {
   /**
    * Decodes the first frame of an image to 8-bit RGBA. With a hint, a JPEG comes out at the
-   * smallest DCT scale covering it (see jpegScaledSize), a still WebP at webpScaledSize and a
-   * HEIC box-shrunk (boxShrinkSize); other formats ignore it. decodedSize() says which size.
+   * smallest DCT scale covering it (see jpegScaledSize); a still WebP, a PNG and a HEIC at the
+   * size decodedSize gives; GIF, AVIF and animated WebP ignore it.
    */
   decode(
     bytes: Uint8Array,
@@ -296,7 +297,8 @@ export function createCodecs(modules: CodecModules): Codecs {
           });
           break;
         case "png":
-          img = decodePngWithSquoosh(modules.png, meter, bytes);
+          // Pure TypeScript, row by row (png-stream.ts): no WASM instance, no full frame.
+          img = decodePngScaled(bytes, hint);
           break;
         case "heic": {
           const r = await decodeHeic(modules.heicDecoder, bytes, { meter, hint });
@@ -322,10 +324,14 @@ export function createCodecs(modules: CodecModules): Codecs {
       return { ok: true, value: img };
     } catch (e) {
       // A trap or abort (OOM included) kills only the per-call instance, already dropped here.
-      // A decoder that reports an error (libjpeg's error_exit, png's Err) saw bad data.
+      // A decoder that reports an error (libjpeg's error_exit, PngDecodeError) saw bad data.
       // (JpegTurboError is libjpeg's error_exit: bad data, or libjpeg's own out-of-memory.)
+      // The PNG decoder reports bad data as PngDecodeError; anything else it throws (an
+      // allocation failure, a bug) says nothing about the file.
       const trapped =
-        e instanceof WebAssembly.RuntimeError || (e instanceof CodecError && e.trapped);
+        e instanceof WebAssembly.RuntimeError ||
+        (e instanceof CodecError && e.trapped) ||
+        (format === "png" && !(e instanceof PngDecodeError));
       const code = trapped ? "decode_failed" : "corrupt_image";
       return fail(code, `${format} decode failed: ${message(e)}`);
     }

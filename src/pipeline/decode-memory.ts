@@ -15,11 +15,17 @@ export const DECODE_PEAK_BUDGET = 100 * MIB;
 /**
  * Decoder working memory per output pixel, beyond the compressed input it copies in, measured
  * with `npm run bench` (8 and 12 MP inputs; bytes of WASM memory / pixels):
- * WebP 5.1 (RGBA + YUV planes), PNG 9.2 (raw rows + RGBA), AVIF 23.6-24.7 (dav1d frame pools +
- * YUV + RGBA); single-item HEIC 5.3 at 12 MP (libde265 frame + planes, heic-decode.ts). JPEG
- * is computed exactly instead (see estimateDecodeMemory). GIF decodes in JS.
+ * WebP 5.1 (RGBA + YUV planes), AVIF 23.6-24.7 (dav1d frame pools + YUV + RGBA); single-item
+ * HEIC 5.3 at 12 MP (libde265 frame + planes, heic-decode.ts). JPEG is computed exactly instead
+ * (see estimateDecodeMemory). GIF and PNG decode in JS.
  */
-const WASM_BYTES_PER_PIXEL = { webp: 5.25, png: 9.5, avif: 25, gif: 0, heic: 5.4 } as const;
+const WASM_BYTES_PER_PIXEL = { webp: 5.25, avif: 25, gif: 0, heic: 5.4 } as const;
+/**
+ * png-stream.ts's fixed state (the inflater's 160 KiB buffer and Huffman tables, under 0.5 MiB)
+ * plus the young garbage V8 had not collected yet: `bench/png-stream.ts` saw the JS heap peak
+ * 1.5-6 MiB above the live buffers (see pngMemory).
+ */
+const PNG_FIXED = 6 * MIB;
 /** libjpeg's own state, Huffman tables, row buffers: well under this. */
 const JPEG_FIXED = 1 * MIB;
 
@@ -78,6 +84,7 @@ export function estimateDecodeMemory(
       }
       return fullFrame("webp", inputBytes, pixels, inputCopies);
     case "png":
+      return pngMemory(probe, inputCopies, pixels, outPixels, decoded.width);
     case "avif":
       return fullFrame(probe.format, inputBytes, pixels, inputCopies);
     case "heic":
@@ -124,9 +131,41 @@ function heicGrid(
   };
 }
 
-/** A decoder that holds the whole frame (PNG, AVIF, animated WebP). */
+/**
+ * png-stream.ts decodes in JS, no WASM: the input (not copied: IDAT is read in place), the
+ * shrunk RGBA frame, two filtered rows (<= 8 bytes a pixel each at 16-bit RGBA) and one RGBA
+ * row of the source width, the RowShrinker's sums (40 bytes an output column) and the
+ * inflater. An Adam7 PNG also holds the full-size RGBA frame its passes are assembled in
+ * (which is the output itself when no shrink applies).
+ *
+ * Measured in Node with `bench/png-stream.ts` (heapUsed + arrayBuffers above a gc()'d
+ * baseline, largest of 3 runs, screenshot-like inputs of 0.2-0.6 MiB) against this estimate
+ * without its two input copies, MiB: 3840x2160 RGB/RGBA (not shrunk) 36.5/33.5 vs 37.9;
+ * 5120x2880 RGBA (-> 2560x1440) 17.6 vs 20.3; 6016x3384 RGB/RGBA (-> 3008x1692) 25.3/24.8 vs
+ * 25.6; 10000x10000 1-bit (-> 2500x2500) 28.7 vs 30.1; 4000x3000 Adam7 RGB 47.6 vs 52.0.
+ */
+function pngMemory(
+  probe: HeaderProbe,
+  inputCopies: number,
+  pixels: number,
+  outPixels: number,
+  outWidth: number,
+): DecodeMemory {
+  const rows = probe.width * 20 + outWidth * 40 + PNG_FIXED;
+  const shrunk = outPixels < pixels;
+  const frames = probe.interlaced ? pixels * 4 + (shrunk ? outPixels * 4 : 0) : outPixels * 4;
+  return {
+    wasmBytes: 0,
+    jsBytes: frames + rows + inputCopies,
+    note: probe.interlaced
+      ? "an interlaced (Adam7) PNG is assembled at full size (4 bytes a pixel) before it is shrunk"
+      : "PNG decoded row by row at the size the largest variant needs",
+  };
+}
+
+/** A decoder that holds the whole frame (AVIF, animated WebP). */
 function fullFrame(
-  format: "png" | "webp" | "avif",
+  format: "webp" | "avif",
   inputBytes: number,
   pixels: number,
   inputCopies: number,

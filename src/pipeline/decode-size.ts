@@ -1,5 +1,6 @@
 import type { DecodeHint } from "./jpeg-turbo";
 import { jpegScaledSize } from "./jpeg-turbo";
+import { pngScaledSize } from "./png-stream";
 import { boxShrinkSize } from "./row-shrink";
 import type { HeaderProbe } from "./types";
 import { webpScaledSize } from "./webp-scaled";
@@ -7,8 +8,9 @@ import { webpScaledSize } from "./webp-scaled";
 /**
  * The size a format's decoder hands out for this hint, known from the header alone: the memory
  * check and the decoded-size check both depend on it. Decoders that scale while decoding (JPEG
- * by DCT, still WebP through libwebp's scaler, HEIC by an integer box shrink) return less than
- * the full frame.
+ * by DCT, still WebP through libwebp's scaler, PNG rows and HEIC tiles by an integer box
+ * shrink; an interlaced PNG is shrunk after its passes are assembled) return less than the full
+ * frame.
  */
 export function decodedSize(
   probe: HeaderProbe,
@@ -25,6 +27,8 @@ export function decodedSize(
       const { width, height } = boxShrinkSize(probe.width, probe.height, hint);
       return { width, height };
     }
+    case "png":
+      return pngScaledSize(probe.width, probe.height, hint);
     default:
       return { width: probe.width, height: probe.height };
   }

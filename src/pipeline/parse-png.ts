@@ -17,6 +17,8 @@ export interface PngLayout {
   width: number;
   height: number;
   hasAlpha: boolean;
+  /** Adam7 interlace (IHDR interlace method 1). */
+  interlaced: boolean;
   frames: number;
   orientation: number;
 }
@@ -50,6 +52,7 @@ export function walkPng(b: Uint8Array, verifyAllCrcs: boolean): Parse<PngLayout>
     width: 0,
     height: 0,
     hasAlpha: false,
+    interlaced: false,
     frames: 1,
     orientation: 1,
   };
@@ -92,6 +95,7 @@ export function walkPng(b: Uint8Array, verifyAllCrcs: boolean): Parse<PngLayout>
           return fail("corrupt_image", "PNG IHDR uses an unknown method");
         }
         layout.hasAlpha = colorType === 4 || colorType === 6;
+        layout.interlaced = data[12] === 1;
         break;
       }
       case "PLTE":

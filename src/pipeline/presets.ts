@@ -15,9 +15,16 @@ import type { TransformOptions } from "./types";
  * Baseline JPEG never holds a full frame: the DCT-scaled frame is at most ~(2 x 2048)^2 px, so
  * 24.5 MP (phones' default), 48/50 MP and 100 MP pass on memory and only the file size (held
  * in JS and WASM) grows. Progressive JPEG keeps every DCT coefficient of the full image (2
- * bytes a sample): at 4:2:0 up to ~20 MP, at 4:4:4 ~11 MP. PNG, WebP and AVIF decoders hold
- * full frames (9.2, 5.1 and ~24 bytes a pixel of WASM at 8-12 MP, + 4 in JS): the estimate
- * admits ~7, ~10.5 and ~3.5 MP of those.
+ * bytes a sample): at 4:2:0 up to ~20 MP, at 4:4:4 ~11 MP. PNG decodes in JS row by row
+ * (png-stream.ts, `bench/png-stream.ts`) into the integer box-shrunk frame, no WASM: a
+ * 3840x2160 screenshot (not shrunk, 32 MiB RGBA) peaks at 33-37 MiB of JS heap, 6016x3384
+ * (shrunk by 2) at 22-25 MiB, a 10000x10000 1-bit scan (by 4) at 27-29 MiB. That frame is at
+ * most ~(2 x 2048)^2 px (64 MiB, just under 4096 px a side), so PNG up to 100 MP passes on
+ * memory and only the file (held twice in JS) grows; the worst size refuses files over ~15 MiB. An
+ * Adam7 (interlaced) PNG is assembled at full size (4 bytes a pixel, 5 with the shrunk copy)
+ * and so stops near 19 MP. WebP (animated or with alpha) and AVIF decoders hold full frames
+ * (5.1 and ~24 bytes a pixel of WASM at 8-12 MP, + 4 in JS): the estimate admits ~10.5 and
+ * ~3.5 MP of those.
  */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 

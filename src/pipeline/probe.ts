@@ -58,8 +58,8 @@ function readDims(b: Uint8Array, format: ImageFormat): Parse<Dims> {
     case "png": {
       const r = walkPng(b, false);
       if (!r.ok) return r;
-      const { width, height, frames, orientation, hasAlpha } = r.value;
-      return ok({ ...NOT_JPEG, width, height, frames, orientation, hasAlpha });
+      const { width, height, frames, orientation, hasAlpha, interlaced } = r.value;
+      return ok({ ...NOT_JPEG, width, height, frames, orientation, hasAlpha, interlaced });
     }
     case "gif": {
       const r = walkGif(b);

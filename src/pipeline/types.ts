@@ -47,6 +47,8 @@ export interface HeaderProbe {
    * 512x512). A HEIC grid is decoded one tile at a time (heic-decode.ts).
    */
   tile?: { width: number; height: number };
+  /** An Adam7 (interlaced) PNG: its decoder assembles the full RGBA frame before shrinking. */
+  interlaced?: boolean;
 }
 
 /** Named size preset: fit inside maxWidth x maxHeight, never upscale. */

@@ -33,6 +33,8 @@ describe("probeHeader on the corpus", () => {
           ...(row.format === "webp" ? { lossless: row.file === "webp/lossless-alpha.webp" } : {}),
           // heif-enc stores the 64x48 image as a 1x1 grid of one 64x64 tile.
           ...(row.file === "heic/ten-bit.heic" ? { tile: { width: 64, height: 64 } } : {}),
+          // A PNG says whether it is Adam7-interlaced (its decoder then holds the full frame).
+          ...(row.format === "png" ? { interlaced: row.file === "png/interlaced.png" } : {}),
         },
       });
     });
