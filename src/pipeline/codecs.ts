@@ -3,6 +3,8 @@ import avifEncFactory from "@jsquash/avif/codec/enc/avif_enc.js";
 import jpegEncFactory from "@jsquash/jpeg/codec/enc/mozjpeg_enc.js";
 import webpDecFactory from "@jsquash/webp/codec/dec/webp_dec.js";
 import webpEncFactory from "@jsquash/webp/codec/enc/webp_enc_simd.js";
+import { decodeAvifDav1d } from "./avif-dav1d";
+import { findAvifItems } from "./avif-item";
 import {
   CodecError,
   decodePngWithSquoosh,
@@ -19,8 +21,11 @@ import {
 import { decodeGifFirstFrame } from "./gif-decode";
 import { decodeHeic } from "./heic-decode";
 import { type DecodeHint, decodeJpegTurbo } from "./jpeg-turbo";
+import { walkIsobmff } from "./parse-isobmff";
 import { walkWebp } from "./parse-webp";
 import { resampleLanczos3 } from "./resample";
+import { boxShrinkSize } from "./row-shrink";
+import { ftypBrands } from "./sniff";
 import type { ImageFormat, OutputFormat, Result, TransformError } from "./types";
 import { firstWebpFrame } from "./webp-frame";
 import { decodeWebpScaled, webpScaledSize } from "./webp-scaled";
@@ -39,7 +44,10 @@ export interface CodecModules {
   webpScaledDecoder: WebAssembly.Module;
   /** The SIMD build of libwebp's encoder (workerd and Node both support wasm SIMD). */
   webpEncoder: WebAssembly.Module;
+  /** libavif (libaom inside) from @jsquash/avif: AVIFs avif-dav1d does not take, full frame. */
   avifDecoder: WebAssembly.Module;
+  /** dav1d 1.0.0 built here (wasm/avif-dav1d): single 8-bit AV1 items, box-shrunk on load. */
+  avifDav1dDecoder: WebAssembly.Module;
   avifEncoder: WebAssembly.Module;
   png: WebAssembly.Module;
   /** libheif (with libde265) from libheif-js; LGPL-3.0, used unmodified as a separate module. */
@@ -54,8 +62,8 @@ export interface EncodeSettings {
 /** Runtime-neutral codec set: every WASM call runs in a fresh instance; nothing throws. */
 export interface Codecs {
   /**
-   * Decodes the first frame of an image to 8-bit RGBA. With a hint, a JPEG comes out at the
-   * smallest DCT scale covering it (see jpegScaledSize); other formats ignore it.
+   * Decodes the first frame of an image to 8-bit RGBA. With a hint, some formats come out
+   * smaller but still covering it: the size is `decodedSize(probe, hint)` (decode-size.ts).
    */
   decode(
     bytes: Uint8Array,
@@ -282,12 +290,29 @@ export function createCodecs(modules: CodecModules): Codecs {
           });
           break;
         }
-        case "avif":
+        case "avif": {
+          const layout = walkIsobmff(bytes, ftypBrands(bytes) ?? []);
+          const items = layout.ok ? findAvifItems(bytes, layout.value) : null;
+          if (layout.ok && items?.ok) {
+            const { width, height } = layout.value;
+            const { factor } = boxShrinkSize(width, height, hint);
+            img = decodeAvifDav1d(
+              modules.avifDav1dDecoder,
+              meter,
+              items.value,
+              width,
+              height,
+              factor,
+            );
+            break;
+          }
+          // Grids, 10/12-bit, sequences, premultiplied alpha: libavif at full size.
           img = await withEmscripten(avifDec, modules.avifDecoder, meter, (m) => {
             const r = m.decode(bytes, 8);
             return r ? toRgba(r) : null;
           });
           break;
+        }
         case "png":
           img = decodePngWithSquoosh(modules.png, meter, bytes);
           break;

@@ -15,12 +15,26 @@ export const DECODE_PEAK_BUDGET = 100 * MIB;
 /**
  * Decoder working memory per output pixel, beyond the compressed input it copies in, measured
  * with `npm run bench` (8 and 12 MP inputs; bytes of WASM memory / pixels):
- * WebP 5.1 (RGBA + YUV planes), PNG 9.2 (raw rows + RGBA), AVIF 23.6-24.7 (dav1d frame pools +
- * YUV + RGBA). JPEG is computed exactly instead (see estimateDecodeMemory). GIF decodes in JS.
+ * WebP 5.1 (RGBA + YUV planes), PNG 9.2 (raw rows + RGBA), AVIF through libavif 23.6-24.7
+ * (jsquash's build decodes with libaom 3.7.0, not dav1d: its per-4x4 mode info alone is ~9.5,
+ * then 16-bit frame buffers, the RGBA frame, and emscripten's 20 % over-growth on top).
+ * JPEG is computed exactly instead (see estimateDecodeMemory). GIF decodes in JS.
  */
 const WASM_BYTES_PER_PIXEL = { webp: 5.25, png: 9.5, avif: 25, gif: 0 } as const;
 /** libjpeg's own state, Huffman tables, row buffers: well under this. */
 const JPEG_FIXED = 1 * MIB;
+
+/** avif-dav1d.wasm's initial memory: 1 MiB stack, static data, dav1d's tables. */
+const AVIF_DAV1D_FIXED = 2 * MIB;
+/**
+ * dav1d's frame state beyond its planes (block levels, loop-filter masks, CDEF/loop-restoration
+ * line buffers, motion field), freed before conversion. Measured 0.52 (4:2:0, 12 and 24 MP)
+ * and 0.59 (4:4:4, 12 MP) bytes a pixel on aom-encoded stills; 0.75 leaves a margin, and the
+ * module's own 96 MiB cap turns any miss into decode_failed rather than a dead isolate.
+ */
+const AVIF_DAV1D_STATE_PER_PIXEL = 0.75;
+/** dav1d pads each plane to 128-pixel multiples (dav1d_default_picture_alloc). */
+const AVIF_DAV1D_ALIGN = 128;
 
 /** Where the memory of one decode goes, estimated from the header alone. */
 export interface DecodeMemory {
@@ -75,8 +89,23 @@ export function estimateDecodeMemory(
         };
       }
       return fullFrame("webp", inputBytes, pixels, inputCopies);
-    case "png":
     case "avif":
+      if (probe.avifPlaneBytes !== undefined) {
+        // avif-dav1d.wasm: the items, dav1d's planes and frame state; RGBA is handed out in
+        // bands into the JS frame. Measured peaks: 26.8 MiB at 4032x3024 and 50.1 MiB at
+        // 6000x4000 (4:2:0, ~0.4/0.9 MB inputs); this model gives 29.5 and 55.1.
+        const padded =
+          (probe.width + AVIF_DAV1D_ALIGN) *
+          (probe.height + AVIF_DAV1D_ALIGN) *
+          probe.avifPlaneBytes;
+        return {
+          wasmBytes: AVIF_DAV1D_FIXED + inputBytes + padded + pixels * AVIF_DAV1D_STATE_PER_PIXEL,
+          jsBytes: outPixels * 4 + inputCopies,
+          note: `dav1d holds the YUV planes (~${probe.avifPlaneBytes} bytes a pixel) while the RGBA frame is box-shrunk`,
+        };
+      }
+      return fullFrame("avif", inputBytes, pixels, inputCopies);
+    case "png":
       return fullFrame(probe.format, inputBytes, pixels, inputCopies);
     case "heic":
       // Measured (single-image files, the worse case): libheif holds input + ~5.4 bytes a

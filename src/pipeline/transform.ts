@@ -208,7 +208,8 @@ export async function transformImage(
     (a, b) => b.maxWidth * b.maxHeight - a.maxWidth * a.maxHeight,
   );
   const hint = decodeHint(presets, uprightW, uprightH, swap);
-  const expected = decodedSize(probe, hint);
+  let decodeAt: DecodeHint | undefined = hint;
+  let expected = decodedSize(probe, hint);
   // The pixel limit alone is not enough: what a decode costs depends on the format and, for
   // JPEG, on progressive vs baseline and chroma subsampling, all of which the header tells.
   const tooBig = decodeMemoryProblem(probe, estimateDecodeMemory(probe, input.length, expected));
@@ -223,12 +224,19 @@ export async function transformImage(
     stripped.error.code === "unsupported_format" &&
     probe.format === "avif";
   if (stripped !== null && !stripped.ok && !reencode) return stripped;
+  if (reencode && (expected.width !== probe.width || expected.height !== probe.height)) {
+    // The stand-in original is the whole frame, so this decode cannot shrink on load.
+    decodeAt = undefined;
+    expected = { width: probe.width, height: probe.height };
+    const whole = decodeMemoryProblem(probe, estimateDecodeMemory(probe, input.length, expected));
+    if (whole) return fail("too_many_pixels", whole);
+  }
 
   let t = performance.now();
   let decoded: Awaited<ReturnType<Codecs["decode"]>> | null = await codecs.decode(
     input,
     probe.format,
-    hint,
+    decodeAt,
   );
   decodeMs += performance.now() - t;
   if (!decoded.ok) return decoded;

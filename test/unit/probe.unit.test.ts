@@ -5,6 +5,13 @@ import { fixture, manifest } from "./fixtures";
 
 const CODES = ["unsupported_format", "corrupt_image"];
 
+/** AVIFs avif-dav1d decodes: 8-bit 4:4:4 (3 bytes a pixel), plus 1 for an alpha item. */
+const AVIF_PLANE_BYTES: Record<string, number> = {
+  "avif/alpha.avif": 4,
+  "avif/irot-imir.avif": 3,
+  // avif/exif-xmp.avif is 12-bit: libavif decodes it, so no avifPlaneBytes.
+};
+
 describe("probeHeader on the corpus", () => {
   for (const row of manifest) {
     it(`${row.file} → ${row.probe}`, () => {
@@ -31,6 +38,7 @@ describe("probeHeader on the corpus", () => {
           coefficientBytes: row.file === "jpeg/progressive.jpg" ? 1800 * 128 : 0,
           // A still WebP says whether its bitstream is lossless (VP8L); animations do not.
           ...(row.format === "webp" ? { lossless: row.file === "webp/lossless-alpha.webp" } : {}),
+          ...(row.file in AVIF_PLANE_BYTES ? { avifPlaneBytes: AVIF_PLANE_BYTES[row.file] } : {}),
         },
       });
     });
