@@ -119,6 +119,31 @@ export function estimateDecodeMemory(
   }
 }
 
+/**
+ * The WebP encoder's peak (jsquash's libwebp, quality 90) on a whole frame: 13.9 bytes a pixel
+ * measured from 2048x1536 to 5000x3750.
+ */
+const WEBP_ENCODE_BYTES_PER_PIXEL = 14;
+
+/**
+ * Memory of the stand-in original of an AVIF whose metadata cannot be blanked in place
+ * (transform.ts): the whole frame encoded as WebP, while the frame (and, for a non-1
+ * orientation, its upright copy) sits in JS. This caps such files at ~5-6 MP, far below what
+ * avif-dav1d decodes.
+ */
+export function estimateReencodeMemory(
+  width: number,
+  height: number,
+  orientation: number,
+): DecodeMemory {
+  const pixels = width * height;
+  return {
+    wasmBytes: pixels * WEBP_ENCODE_BYTES_PER_PIXEL + MIB,
+    jsBytes: pixels * 4 * (orientation === 1 ? 1 : 2),
+    note: `its metadata cannot be blanked in place, so the original is re-encoded whole (~${WEBP_ENCODE_BYTES_PER_PIXEL} bytes a pixel in the WebP encoder)`,
+  };
+}
+
 /** A decoder that holds the whole frame (PNG, AVIF, animated WebP). */
 function fullFrame(
   format: "png" | "webp" | "avif",

@@ -1,6 +1,6 @@
 import { rgbaToThumbHash } from "thumbhash";
 import type { Codecs, DecodeHint, RgbaImage } from "./codecs";
-import { decodeMemoryProblem, estimateDecodeMemory } from "./decode-memory";
+import { decodeMemoryProblem, estimateDecodeMemory, estimateReencodeMemory } from "./decode-memory";
 import { decodedSize } from "./decode-size";
 import { applyOrientation, swapsAxes } from "./orient";
 import { probeHeader } from "./probe";
@@ -224,6 +224,11 @@ export async function transformImage(
     stripped.error.code === "unsupported_format" &&
     probe.format === "avif";
   if (stripped !== null && !stripped.ok && !reencode) return stripped;
+  if (reencode) {
+    const encode = estimateReencodeMemory(probe.width, probe.height, orientation);
+    const tooBigToReencode = decodeMemoryProblem(probe, encode);
+    if (tooBigToReencode) return fail("too_many_pixels", tooBigToReencode);
+  }
   if (reencode && (expected.width !== probe.width || expected.height !== probe.height)) {
     // The stand-in original is the whole frame, so this decode cannot shrink on load.
     decodeAt = undefined;
