@@ -128,8 +128,8 @@ const WEBP_ENCODE_BYTES_PER_PIXEL = 14;
 /**
  * Memory of the stand-in original of an AVIF whose metadata cannot be blanked in place
  * (transform.ts): the whole frame encoded as WebP, while the frame (and, for a non-1
- * orientation, its upright copy) sits in JS. This caps such files at ~5-6 MP, far below what
- * avif-dav1d decodes.
+ * orientation, its upright copy) sits in JS. This caps such files at ~5.8 MP (4.7 MP when
+ * rotated), far below what avif-dav1d decodes.
  */
 export function estimateReencodeMemory(
   width: number,
