@@ -93,7 +93,7 @@ export function estimateDecodeMemory(
       if (probe.avifPlaneBytes !== undefined) {
         // avif-dav1d.wasm: the items, dav1d's planes and frame state; RGBA is handed out in
         // bands into the JS frame. Measured peaks: 26.8 MiB at 4032x3024 and 50.1 MiB at
-        // 6000x4000 (4:2:0, ~0.4/0.9 MB inputs); this model gives 29.5 and 55.1.
+        // 6000x4000 (4:2:0, 0.37/0.94 MB sharp-made inputs); this model gives 29.8 and 56.2.
         const padded =
           (probe.width + AVIF_DAV1D_ALIGN) *
           (probe.height + AVIF_DAV1D_ALIGN) *
