@@ -163,9 +163,9 @@ function itemData(b: Uint8Array, layout: IsoLayout, loc: IlocItem): Uint8Array |
 
 /**
  * Finds the bitstreams the project's dav1d build handles: a still whose primary item is one
- * 8-bit AV1 image (no grid, no premultiplied alpha), with a CICP matrix the shim knows. Any
- * other AVIF (grids, 10/12-bit, sequences, ...) is `unsupported_format` here and goes to the
- * libavif decoder instead; a broken one is `corrupt_image`.
+ * 8-bit AV1 image (no grid, no layers, no premultiplied alpha), with a CICP matrix the shim
+ * knows. Any other AVIF (grids, 10/12-bit, sequences, ...) is `unsupported_format` here and
+ * goes to the libavif decoder instead; a broken one is `corrupt_image`.
  */
 export function findAvifItems(b: Uint8Array, layout: IsoLayout): Parse<AvifItems> {
   const unsupported = (why: string): Parse<AvifItems> => fail("unsupported_format", why);
@@ -175,6 +175,10 @@ export function findAvifItems(b: Uint8Array, layout: IsoLayout): Parse<AvifItems
   const type = layout.items.find((i) => i.id === index.primary)?.type;
   if (type !== "av01") return unsupported(`AVIF primary item is ${type ?? "missing"}`);
   const props = propsOf(index, index.primary);
+  // Layered (progressive) items and operating-point selection: dav1d would hand out the first
+  // layer, libavif picks the right one.
+  const layered = props.find((p) => p.type === "a1lx" || p.type === "lsel" || p.type === "a1op");
+  if (layered) return unsupported(`AVIF with ${layered.type} (layered image)`);
   const av1C = props.find((p) => p.type === "av1C");
   const config = av1C ? readAv1C(b, av1C) : null;
   if (!config) return unsupported("AVIF primary item has no av1C");
