@@ -22,6 +22,8 @@ export interface Nclx {
 export interface AvifItems {
   color: Uint8Array;
   alpha: Uint8Array | null;
+  /** The alpha item's sample depth (its planes take 2 bytes a sample above 8 bits). */
+  alphaBitDepth: number;
   /** From the primary item's nclx `colr`; null leaves matrix and range to the AV1 header. */
   nclx: Nclx | null;
   config: Av1Config;
@@ -163,9 +165,9 @@ function itemData(b: Uint8Array, layout: IsoLayout, loc: IlocItem): Uint8Array |
 
 /**
  * Finds the bitstreams the project's dav1d build handles: a still whose primary item is one
- * 8-bit AV1 image (no grid, no layers, no premultiplied alpha), with a CICP matrix the shim
- * knows. Any other AVIF (grids, 10/12-bit, sequences, ...) is `unsupported_format` here and
- * goes to the libavif decoder instead; a broken one is `corrupt_image`.
+ * AV1 image (8, 10 or 12-bit; no grid, no layers, no premultiplied alpha), with a CICP matrix
+ * the shim knows. Any other AVIF (grids, sequences, ...) is `unsupported_format` here and goes
+ * to the libavif decoder instead; a broken one is `corrupt_image`.
  */
 export function findAvifItems(b: Uint8Array, layout: IsoLayout): Parse<AvifItems> {
   const unsupported = (why: string): Parse<AvifItems> => fail("unsupported_format", why);
@@ -182,7 +184,6 @@ export function findAvifItems(b: Uint8Array, layout: IsoLayout): Parse<AvifItems
   const av1C = props.find((p) => p.type === "av1C");
   const config = av1C ? readAv1C(b, av1C) : null;
   if (!config) return unsupported("AVIF primary item has no av1C");
-  if (config.bitDepth !== 8) return unsupported(`${config.bitDepth}-bit AVIF`);
   let nclx: Nclx | null = null;
   for (const p of props) if (p.type === "colr") nclx = readNclx(b, p) ?? nclx;
   if (nclx && !MATRICES.has(nclx.matrix)) return unsupported(`AVIF matrix ${nclx.matrix}`);
@@ -191,6 +192,7 @@ export function findAvifItems(b: Uint8Array, layout: IsoLayout): Parse<AvifItems
   if (!color) return fail("corrupt_image", "AVIF primary item data is missing or truncated");
 
   let alpha: Uint8Array | null = null;
+  let alphaBitDepth = 8;
   for (const ref of index.refs) {
     if (ref.type !== "auxl" || !ref.to.includes(index.primary)) continue;
     const aux = propsOf(index, ref.from).find((p) => p.type === "auxC");
@@ -201,21 +203,22 @@ export function findAvifItems(b: Uint8Array, layout: IsoLayout): Parse<AvifItems
     const alphaLoc = layout.iloc.find((l) => l.id === ref.from);
     alpha = alphaLoc ? itemData(b, layout, alphaLoc) : null;
     if (!alpha) return fail("corrupt_image", "AVIF alpha item data is missing or truncated");
-    const alphaConfig = propsOf(index, ref.from).find((p) => p.type === "av1C");
-    if (alphaConfig && readAv1C(b, alphaConfig)?.bitDepth !== 8) {
-      return unsupported("AVIF alpha is not 8-bit");
-    }
+    const alphaAv1C = propsOf(index, ref.from).find((p) => p.type === "av1C");
+    alphaBitDepth = (alphaAv1C && readAv1C(b, alphaAv1C)?.bitDepth) || config.bitDepth;
     if (index.refs.some((r) => r.type === "prem" && r.from === index.primary)) {
       return unsupported("AVIF with premultiplied alpha");
     }
     break;
   }
-  return ok({ color, alpha, nclx, config });
+  return ok({ color, alpha, alphaBitDepth, nclx, config });
 }
 
-/** Bytes a pixel dav1d's 8-bit planes take for these items (see HeaderProbe.avifPlaneBytes). */
+/** Bytes a pixel dav1d's planes take for these items (see HeaderProbe.avifPlaneBytes). */
 export function avifPlaneBytes(items: AvifItems): number {
   const c = items.config;
   const chroma = c.monochrome ? 0 : 2 / ((c.subsamplingX ? 2 : 1) * (c.subsamplingY ? 2 : 1));
-  return 1 + chroma + (items.alpha ? 1 : 0);
+  const sampleBytes = (depth: number): number => (depth > 8 ? 2 : 1);
+  return (
+    (1 + chroma) * sampleBytes(c.bitDepth) + (items.alpha ? sampleBytes(items.alphaBitDepth) : 0)
+  );
 }

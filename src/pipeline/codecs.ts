@@ -46,7 +46,7 @@ export interface CodecModules {
   webpEncoder: WebAssembly.Module;
   /** libavif (libaom inside) from @jsquash/avif: AVIFs avif-dav1d does not take, full frame. */
   avifDecoder: WebAssembly.Module;
-  /** dav1d 1.0.0 built here (wasm/avif-dav1d): single 8-bit AV1 items, box-shrunk on load. */
+  /** dav1d 1.0.0 built here (wasm/avif-dav1d): single AV1 items (8-12 bit), box-shrunk on load. */
   avifDav1dDecoder: WebAssembly.Module;
   avifEncoder: WebAssembly.Module;
   png: WebAssembly.Module;
@@ -306,7 +306,7 @@ export function createCodecs(modules: CodecModules): Codecs {
             );
             break;
           }
-          // Grids, 10/12-bit, sequences, premultiplied alpha: libavif at full size.
+          // Grids, layered items, sequences, premultiplied alpha: libavif at full size.
           img = await withEmscripten(avifDec, modules.avifDecoder, meter, (m) => {
             const r = m.decode(bytes, 8);
             return r ? toRgba(r) : null;

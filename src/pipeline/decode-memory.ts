@@ -28,9 +28,10 @@ const JPEG_FIXED = 1 * MIB;
 const AVIF_DAV1D_FIXED = 2 * MIB;
 /**
  * dav1d's frame state beyond its planes (block levels, loop-filter masks, CDEF/loop-restoration
- * line buffers, motion field), freed before conversion. Measured 0.52 (4:2:0, 12 and 24 MP)
- * and 0.59 (4:4:4, 12 MP) bytes a pixel on aom-encoded stills; 0.75 leaves a margin, and the
- * module's own 96 MiB cap turns any miss into decode_failed rather than a dead isolate.
+ * line buffers, motion field), freed before conversion. Measured 0.52 (4:2:0, 12 and 24 MP;
+ * 10-bit too) and 0.59 (4:4:4, 12 MP) bytes a pixel on aom-encoded stills; 0.75 leaves a
+ * margin, and the module's own 96 MiB cap turns any miss into decode_failed rather than a dead
+ * isolate.
  */
 const AVIF_DAV1D_STATE_PER_PIXEL = 0.75;
 /** dav1d pads each plane to 128-pixel multiples (dav1d_default_picture_alloc). */

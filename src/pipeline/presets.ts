@@ -17,11 +17,12 @@ import type { TransformOptions } from "./types";
  * in JS and WASM) grows. Progressive JPEG keeps every DCT coefficient of the full image (2
  * bytes a sample): at 4:2:0 up to ~20 MP, at 4:4:4 ~11 MP. PNG, WebP and libavif hold full
  * frames (9.2, 5.1 and ~24 bytes a pixel of WASM at 8-12 MP, + 4 in JS): the estimate admits
- * ~7, ~10.5 and ~3.5 MP of those. A single-item 8-bit AVIF goes through avif-dav1d instead
+ * ~7, ~10.5 and ~3.5 MP of those. A single-item AVIF goes through avif-dav1d instead
  * (dav1d's planes + ~0.5 bytes a pixel, RGBA only at the box-shrunk size): 26.8 MiB at 12 MP
  * and 50.1 MiB at 24 MP (4:2:0); the estimate admits ~24-35 MP at 4:2:0 (by file size),
  * ~11-20 MP at 4:4:4 and ~10-22 MP with an alpha item (by aspect ratio too: a frame that
- * cannot be shrunk by 2 keeps its whole RGBA in JS).
+ * cannot be shrunk by 2 keeps its whole RGBA in JS); 10/12-bit planes are twice as large (a
+ * 4032x3024 10-bit 4:2:0 peaks at 44.5 MiB).
  */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 

@@ -43,9 +43,10 @@ export interface HeaderProbe {
   /** A lossless (VP8L) WebP bitstream: its decoder holds every source pixel (4 bytes each). */
   lossless?: boolean;
   /**
-   * Set for an AVIF that avif-dav1d.wasm decodes (one 8-bit AV1 item, maybe an alpha item; see
-   * avif-item.ts): bytes a source pixel dav1d's planes take, 1.5 for 4:2:0 up to 3 for 4:4:4,
-   * plus 1 for the alpha item. Absent for every other AVIF (libavif decodes those).
+   * Set for an AVIF that avif-dav1d.wasm decodes (one AV1 item, maybe an alpha item; see
+   * avif-item.ts): bytes a source pixel dav1d's planes take, 1.5 for 8-bit 4:2:0 up to 3 for
+   * 4:4:4, plus 1 for the alpha item, all doubled above 8 bits. Absent for every other AVIF
+   * (libavif decodes those).
    */
   avifPlaneBytes?: number;
 }

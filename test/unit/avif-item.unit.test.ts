@@ -59,11 +59,19 @@ describe("findAvifItems: which AVIFs avif-dav1d takes", () => {
     expect(avifPlaneBytes(r.value)).toBe(4);
   });
 
-  it("leaves 10/12-bit, grids, layered items and unknown matrices to libavif", () => {
-    expect(outcome(fixture("avif/exif-xmp.avif"))).toBe("unsupported_format: 12-bit AVIF");
+  it("counts 2 bytes a sample above 8 bits", () => {
+    const twelve = find(fixture("avif/exif-xmp.avif"));
+    if (!twelve.ok) throw new Error(twelve.error.detail);
+    expect(twelve.value.config.bitDepth).toBe(12);
+    expect(avifPlaneBytes(twelve.value)).toBe(6);
     const tenBit = plain.slice();
     tenBit[at(tenBit, "av1C") + 6] = (tenBit[at(tenBit, "av1C") + 6] ?? 0) | 0x40;
-    expect(outcome(tenBit)).toBe("unsupported_format: 10-bit AVIF");
+    const ten = find(tenBit);
+    if (!ten.ok) throw new Error(ten.error.detail);
+    expect([ten.value.config.bitDepth, avifPlaneBytes(ten.value)]).toEqual([10, 6]);
+  });
+
+  it("leaves grids, layered items and unknown matrices to libavif", () => {
     expect(outcome(renamed(plain, "av01", "grid"))).toBe(
       "unsupported_format: AVIF primary item is grid",
     );

@@ -5,11 +5,12 @@ import { fixture, manifest } from "./fixtures";
 
 const CODES = ["unsupported_format", "corrupt_image"];
 
-/** AVIFs avif-dav1d decodes: 8-bit 4:4:4 (3 bytes a pixel), plus 1 for an alpha item. */
+/** AVIFs avif-dav1d decodes: 4:4:4 (3 samples a pixel), plus 1 for an alpha item. */
 const AVIF_PLANE_BYTES: Record<string, number> = {
   "avif/alpha.avif": 4,
   "avif/irot-imir.avif": 3,
-  // avif/exif-xmp.avif is 12-bit: libavif decodes it, so no avifPlaneBytes.
+  // 12-bit: 2 bytes a sample.
+  "avif/exif-xmp.avif": 6,
 };
 
 describe("probeHeader on the corpus", () => {

@@ -32,9 +32,9 @@ cpu_family = 'wasm32'
 cpu = 'wasm32'
 endian = 'little'
 CROSS
-# Plain C (no asm, no SIMD), 8-bit only, no logging (no stdio in the decode path).
+# Plain C (no asm, no SIMD), 8 and 10/12-bit, no logging (no stdio in the decode path).
 meson setup build --cross-file emscripten.cross --buildtype=release --default-library=static \
-  -Denable_asm=false -Dbitdepths=8 -Denable_tools=false -Denable_tests=false -Dlogging=false \
+  -Denable_asm=false -Dbitdepths=8,16 -Denable_tools=false -Denable_tests=false -Dlogging=false \
   -Dc_args='-O3 -flto' >/dev/null
 ninja -C build src/libdav1d.a >/dev/null
 # Debian's emscripten uses its frozen, prebuilt system cache (do not point EM_CACHE elsewhere).

@@ -129,19 +129,25 @@ static int matrix_coefficients(int mc, double* kr, double* kb) {
 
 typedef struct {
   int identity;
-  int32_t y[256];      // luma term, FIX_BITS
-  int32_t cr_r, cb_b;  // per unit of (chroma*16 - 2048), FIX_BITS - 4
+  int max;     // largest sample value: 255, 1023 or 4095
+  int bias16;  // chroma's zero (2^(depth-1)) x16
+  int32_t cr_r, cb_b;  // per unit of chroma x16 (minus bias16), FIX_BITS
   int32_t cb_g, cr_g;
+  int32_t y[4096];  // luma term per sample value, FIX_BITS
 } Converter;
 
-static int make_converter(Converter* cv, int mc, int full_range) {
+static int make_converter(Converter* cv, int mc, int full_range, int depth) {
   double kr = 0, kb = 0;
   cv->identity = mc == 0;
   if (!cv->identity && !matrix_coefficients(mc, &kr, &kb)) return 0;
-  const double y_scale = full_range ? 1.0 : 255.0 / 219.0;
-  const double y_off = full_range ? 0.0 : 16.0;
-  const double c_scale = full_range ? 1.0 : 255.0 / 224.0;
-  for (int v = 0; v < 256; v++) {
+  const int steps = 1 << (depth - 8);
+  cv->max = (1 << depth) - 1;
+  cv->bias16 = (1 << (depth - 1)) * 16;
+  // Limited range puts black at 16 and white at 235 (chroma spans 224) in 8-bit units.
+  const double y_scale = full_range ? 255.0 / cv->max : 255.0 / (219.0 * steps);
+  const double y_off = full_range ? 0.0 : 16.0 * steps;
+  const double c_scale = full_range ? 255.0 / cv->max : 255.0 / (224.0 * steps);
+  for (int v = 0; v <= cv->max; v++) {
     const double t = (v - y_off) * y_scale * FIX_ONE;
     cv->y[v] = (int32_t)(t < 0 ? t - 0.5 : t + 0.5);
   }
@@ -164,15 +170,22 @@ static inline uint8_t clamp8(int32_t v) {
   return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
 }
 
+// Sample x of a row: bytes at 8 bits, 16-bit words (low bits) at 10 and 12.
+static inline int sample(const void* row, int x, int hbd) {
+  return hbd ? ((const uint16_t*)row)[x] : ((const uint8_t*)row)[x];
+}
+
 // Chroma upsampled to one luma row: each sample is 16x the value, bilinear with the chroma
 // sample sited between its luma samples (weights 9/3/3/1), as libavif's default and libjpeg's
 // "fancy" upsampling do. 4:4:4 passes through (x16); 4:0:0 is neutral grey.
-static void chroma_row(const Dav1dPicture* pic, int plane, int y, int width, int32_t* out) {
+static void chroma_row(const Dav1dPicture* pic, int plane, int y, int width, int bias16,
+                       int32_t* out) {
   const int layout = pic->p.layout;
   if (layout == DAV1D_PIXEL_LAYOUT_I400) {
-    for (int x = 0; x < width; x++) out[x] = 128 * 16;
+    for (int x = 0; x < width; x++) out[x] = bias16;
     return;
   }
+  const int hbd = pic->p.bpc > 8;
   const int ss_hor = layout != DAV1D_PIXEL_LAYOUT_I444;
   const int ss_ver = layout == DAV1D_PIXEL_LAYOUT_I420;
   const int cw = (width + ss_hor) >> ss_hor;
@@ -184,32 +197,39 @@ static void chroma_row(const Dav1dPicture* pic, int plane, int y, int width, int
   if (ss_ver) fy = (y & 1) ? cy + 1 : cy - 1;
   if (fy < 0) fy = 0;
   if (fy >= ch) fy = ch - 1;
-  const uint8_t* near = base + cy * stride;
-  const uint8_t* far = base + fy * stride;
+  const void* near = base + cy * stride;
+  const void* far = base + fy * stride;
   const int wn = ss_ver ? 3 : 4;
   const int wf = ss_ver ? 1 : 0;
   for (int x = 0; x < width; x++) {
     const int cx = x >> ss_hor;
     if (!ss_hor) {
-      out[x] = 4 * (wn * near[cx] + wf * far[cx]);
+      out[x] = 4 * (wn * sample(near, cx, hbd) + wf * sample(far, cx, hbd));
       continue;
     }
     int fx = (x & 1) ? cx + 1 : cx - 1;
     if (fx < 0) fx = 0;
     if (fx >= cw) fx = cw - 1;
-    out[x] = wn * (3 * near[cx] + near[fx]) + wf * (3 * far[cx] + far[fx]);
+    out[x] = wn * (3 * sample(near, cx, hbd) + sample(near, fx, hbd)) +
+             wf * (3 * sample(far, cx, hbd) + sample(far, fx, hbd));
   }
 }
 
-// Alpha of one row, full range (an alpha item coded in limited range is expanded).
+// Alpha of one row as 8-bit full range (an alpha item coded in limited range is expanded).
 static void alpha_row(const Dav1dPicture* alpha, int y, int width, uint8_t* out) {
-  const uint8_t* src = (const uint8_t*)alpha->data[0] + y * alpha->stride[0];
-  if (alpha->seq_hdr && alpha->seq_hdr->color_range) {
+  const void* src = (const uint8_t*)alpha->data[0] + y * alpha->stride[0];
+  const int hbd = alpha->p.bpc > 8;
+  const int max = (1 << alpha->p.bpc) - 1;
+  const int full = alpha->seq_hdr && alpha->seq_hdr->color_range;
+  if (full && !hbd) {
     memcpy(out, src, (size_t)width);
     return;
   }
+  const int steps = 1 << (alpha->p.bpc - 8);
+  const int off = full ? 0 : 16 * steps;
+  const int span = full ? max : 219 * steps;
   for (int x = 0; x < width; x++) {
-    const int v = ((src[x] - 16) * 255 + 109) / 219;
+    const int v = ((sample(src, x, hbd) - off) * 255 + span / 2) / span;
     out[x] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
   }
 }
@@ -240,16 +260,17 @@ static void accumulate_row(int y) {
   const Converter* cv = &S.cv;
   const int w = pic->p.w;
   const int factor = S.factor;
-  const uint8_t* luma = (const uint8_t*)pic->data[0] + y * pic->stride[0];
+  const void* luma = (const uint8_t*)pic->data[0] + y * pic->stride[0];
+  const int hbd = pic->p.bpc > 8;
   const uint8_t* a = S.a;
-  chroma_row(pic, 1, y, w, S.cb);
-  chroma_row(pic, 2, y, w, S.cr);
+  chroma_row(pic, 1, y, w, cv->bias16, S.cb);
+  chroma_row(pic, 2, y, w, cv->bias16, S.cr);
   if (S.has_alpha) alpha_row(&S.alpha, y, w, S.a);
   for (int x = 0, ox = 0; x < w; ox++) {
     const int end = x + factor < w ? x + factor : w;
     uint64_t r = 0, g = 0, b = 0, wa = 0;
     for (; x < end; x++) {
-      const int32_t yy = cv->y[luma[x]];
+      const int32_t yy = cv->y[sample(luma, x, hbd)];
       const int32_t cb = S.cb[x];
       const int32_t cr = S.cr[x];
       uint8_t pr, pg, pb;
@@ -257,11 +278,11 @@ static void accumulate_row(int y) {
         // GBR (AV1 allows it in 4:4:4 only, so chroma is whole samples x16): Y carries green,
         // Cb blue, Cr red, each with the luma range.
         pg = clamp8(yy);
-        pb = clamp8(cv->y[(cb >> 4) & 255]);
-        pr = clamp8(cv->y[(cr >> 4) & 255]);
+        pb = clamp8(cv->y[(cb >> 4) & cv->max]);
+        pr = clamp8(cv->y[(cr >> 4) & cv->max]);
       } else {
-        const int32_t u = cb - 2048;
-        const int32_t v = cr - 2048;
+        const int32_t u = cb - cv->bias16;
+        const int32_t v = cr - cv->bias16;
         pr = clamp8(yy + v * cv->cr_r);
         pg = clamp8(yy - u * cv->cb_g - v * cv->cr_g);
         pb = clamp8(yy + u * cv->cb_b);
@@ -305,12 +326,12 @@ static void flush_row(int rows, uint8_t* row) {
 static int prepare(int width, int height, int factor, int matrix, int full_range) {
   const Dav1dPicture* pic = &S.pic;
   if (pic->p.w != width || pic->p.h != height) return AVIF_SIZE_MISMATCH;
-  if (pic->p.bpc != 8) return AVIF_UNSUPPORTED;
+  if (pic->p.bpc != 8 && pic->p.bpc != 10 && pic->p.bpc != 12) return AVIF_UNSUPPORTED;
   const int mc = matrix >= 0 ? matrix : (int)pic->seq_hdr->mtrx;
   const int range = full_range >= 0 ? full_range : pic->seq_hdr->color_range;
   // AV1 codes the identity matrix (GBR) in 4:4:4 only.
   if (mc == 0 && pic->p.layout != DAV1D_PIXEL_LAYOUT_I444) return AVIF_UNSUPPORTED;
-  if (!make_converter(&S.cv, mc, range)) return AVIF_UNSUPPORTED;
+  if (!make_converter(&S.cv, mc, range, pic->p.bpc)) return AVIF_UNSUPPORTED;
   S.factor = factor;
   S.out_w = (width + factor - 1) / factor;
   S.sums = calloc((size_t)S.out_w * 4, sizeof(uint64_t));
@@ -339,8 +360,6 @@ int avif_open(uint8_t* color, size_t color_len, uint8_t* alpha, size_t alpha_len
     S.has_alpha = status == AVIF_OK;
     if (S.has_alpha && (S.alpha.p.w != width || S.alpha.p.h != height)) {
       status = AVIF_SIZE_MISMATCH;
-    } else if (S.has_alpha && S.alpha.p.bpc != 8) {
-      status = AVIF_UNSUPPORTED;
     }
   }
   free(alpha);
