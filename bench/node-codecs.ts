@@ -17,6 +17,7 @@ const PATHS: Record<keyof CodecModules, string> = {
   webpScaledDecoder: "../wasm/webp-scaled/webp-scaled.wasm",
   webpEncoder: "@jsquash/webp/codec/enc/webp_enc_simd.wasm",
   avifDecoder: "@jsquash/avif/codec/dec/avif_dec.wasm",
+  avifDav1dDecoder: "../wasm/avif-dav1d/avif-dav1d.wasm",
   avifEncoder: "@jsquash/avif/codec/enc/avif_enc.wasm",
   png: "@jsquash/png/codec/pkg/squoosh_png_bg.wasm",
   heicDecoder: "libheif-js/libheif-wasm/libheif.wasm",

@@ -6,6 +6,7 @@ import png from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
 import webpDecoder from "@jsquash/webp/codec/dec/webp_dec.wasm";
 import webpEncoder from "@jsquash/webp/codec/enc/webp_enc_simd.wasm";
 import heicDecoder from "libheif-js/libheif-wasm/libheif.wasm";
+import avifDav1dDecoder from "../../wasm/avif-dav1d/avif-dav1d.wasm";
 import webpScaledDecoder from "../../wasm/webp-scaled/webp-scaled.wasm";
 import { type CodecModules, type Codecs, createCodecs } from "./codecs";
 
@@ -21,6 +22,7 @@ export const WORKERD_CODEC_MODULES: CodecModules = {
   webpScaledDecoder,
   webpEncoder,
   avifDecoder,
+  avifDav1dDecoder,
   avifEncoder,
   png,
   heicDecoder,

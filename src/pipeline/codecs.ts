@@ -3,6 +3,8 @@ import avifEncFactory from "@jsquash/avif/codec/enc/avif_enc.js";
 import jpegEncFactory from "@jsquash/jpeg/codec/enc/mozjpeg_enc.js";
 import webpDecFactory from "@jsquash/webp/codec/dec/webp_dec.js";
 import webpEncFactory from "@jsquash/webp/codec/enc/webp_enc_simd.js";
+import { decodeAvifDav1d } from "./avif-dav1d";
+import { findAvifItems } from "./avif-item";
 import {
   CodecError,
   type EmAvifDecoderModule,
@@ -18,9 +20,12 @@ import {
 import { decodeGifFirstFrame } from "./gif-decode";
 import { decodeHeic } from "./heic-decode";
 import { type DecodeHint, decodeJpegTurbo } from "./jpeg-turbo";
+import { walkIsobmff } from "./parse-isobmff";
 import { walkWebp } from "./parse-webp";
 import { decodePngScaled, PngDecodeError } from "./png-stream";
 import { resampleLanczos3 } from "./resample";
+import { boxShrinkSize } from "./row-shrink";
+import { ftypBrands } from "./sniff";
 import type { ImageFormat, OutputFormat, Result, TransformError } from "./types";
 import { assembleAlphaWebp, encodeAlphaPayload, splitAlpha, vp8Payload } from "./webp-alpha";
 import { firstWebpFrame } from "./webp-frame";
@@ -40,7 +45,10 @@ export interface CodecModules {
   webpScaledDecoder: WebAssembly.Module;
   /** The SIMD build of libwebp's encoder (workerd and Node both support wasm SIMD). */
   webpEncoder: WebAssembly.Module;
+  /** libavif (libaom inside) from @jsquash/avif: AVIFs avif-dav1d does not take, full frame. */
   avifDecoder: WebAssembly.Module;
+  /** dav1d 1.0.0 built here (wasm/avif-dav1d): single AV1 items (8-12 bit), box-shrunk on load. */
+  avifDav1dDecoder: WebAssembly.Module;
   avifEncoder: WebAssembly.Module;
   /** squoosh's Rust png crate: PNG variants are encoded with it (decoding is png-stream.ts). */
   png: WebAssembly.Module;
@@ -56,9 +64,8 @@ export interface EncodeSettings {
 /** Runtime-neutral codec set: every WASM call runs in a fresh instance; nothing throws. */
 export interface Codecs {
   /**
-   * Decodes the first frame of an image to 8-bit RGBA. With a hint, a JPEG comes out at the
-   * smallest DCT scale covering it (see jpegScaledSize); a still WebP, a PNG and a HEIC at the
-   * size decodedSize gives; GIF, AVIF and animated WebP ignore it.
+   * Decodes the first frame of an image to 8-bit RGBA. With a hint, some formats come out
+   * smaller but still covering it: the size is `decodedSize(probe, hint)` (decode-size.ts).
    */
   decode(
     bytes: Uint8Array,
@@ -290,12 +297,29 @@ export function createCodecs(modules: CodecModules): Codecs {
           });
           break;
         }
-        case "avif":
+        case "avif": {
+          const layout = walkIsobmff(bytes, ftypBrands(bytes) ?? []);
+          const items = layout.ok ? findAvifItems(bytes, layout.value) : null;
+          if (layout.ok && items?.ok) {
+            const { width, height } = layout.value;
+            const { factor } = boxShrinkSize(width, height, hint);
+            img = decodeAvifDav1d(
+              modules.avifDav1dDecoder,
+              meter,
+              items.value,
+              width,
+              height,
+              factor,
+            );
+            break;
+          }
+          // Grids, layered items, sequences, premultiplied alpha: libavif at full size.
           img = await withEmscripten(avifDec, modules.avifDecoder, meter, (m) => {
             const r = m.decode(bytes, 8);
             return r ? toRgba(r) : null;
           });
           break;
+        }
         case "png":
           // Pure TypeScript, row by row (png-stream.ts): no WASM instance, no full frame.
           img = decodePngScaled(bytes, hint);

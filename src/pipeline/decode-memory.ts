@@ -15,9 +15,11 @@ export const DECODE_PEAK_BUDGET = 100 * MIB;
 /**
  * Decoder working memory per output pixel, beyond the compressed input it copies in, measured
  * with `npm run bench` (8 and 12 MP inputs; bytes of WASM memory / pixels):
- * WebP 5.1 (RGBA + YUV planes), AVIF 23.6-24.7 (dav1d frame pools + YUV + RGBA); single-item
- * HEIC 5.3 at 12 MP (libde265 frame + planes, heic-decode.ts). JPEG is computed exactly instead
- * (see estimateDecodeMemory). GIF and PNG decode in JS.
+ * WebP 5.1 (RGBA + YUV planes), AVIF through libavif 23.6-24.7 (jsquash's build decodes with
+ * libaom 3.7.0, not dav1d: its per-4x4 mode info alone is ~9.5, then 16-bit frame buffers, the
+ * RGBA frame, and emscripten's 20 % over-growth on top); single-item HEIC 5.3 at 12 MP
+ * (libde265 frame + planes, heic-decode.ts). JPEG is computed exactly instead (see
+ * estimateDecodeMemory). GIF and PNG decode in JS.
  */
 const WASM_BYTES_PER_PIXEL = { webp: 5.25, avif: 25, gif: 0, heic: 5.4 } as const;
 /**
@@ -28,6 +30,19 @@ const WASM_BYTES_PER_PIXEL = { webp: 5.25, avif: 25, gif: 0, heic: 5.4 } as cons
 const PNG_FIXED = 6 * MIB;
 /** libjpeg's own state, Huffman tables, row buffers: well under this. */
 const JPEG_FIXED = 1 * MIB;
+
+/** avif-dav1d.wasm's initial memory: 1 MiB stack, static data, dav1d's tables. */
+const AVIF_DAV1D_FIXED = 2 * MIB;
+/**
+ * dav1d's frame state beyond its planes (block levels, loop-filter masks, CDEF/loop-restoration
+ * line buffers, motion field), freed before conversion. Measured 0.52 (4:2:0, 12 and 24 MP;
+ * 10-bit too) and 0.59 (4:4:4, 12 MP) bytes a pixel on aom-encoded stills; 0.75 leaves a
+ * margin, and the module's own 96 MiB cap turns any miss into decode_failed rather than a dead
+ * isolate.
+ */
+const AVIF_DAV1D_STATE_PER_PIXEL = 0.75;
+/** dav1d pads each plane to 128-pixel multiples (dav1d_default_picture_alloc). */
+const AVIF_DAV1D_ALIGN = 128;
 
 /** Where the memory of one decode goes, estimated from the header alone. */
 export interface DecodeMemory {
@@ -68,11 +83,10 @@ export function estimateDecodeMemory(
       // Index buffer (1 byte a pixel) + RGBA canvas, all in JS.
       return { wasmBytes: 0, jsBytes: pixels * 5 + inputCopies, note: "GIF frame buffers" };
     case "webp":
-      // A transparent image is held to the full-frame estimate for now: its variants' alpha
-      // encodes peak at 35-55 bytes an output pixel, which this model does not count yet.
-      if (probe.frames === 1 && !probe.hasAlpha) {
-        // libwebp scales while decoding (webp-scaled.ts): input + the output frame, plus, for
-        // a lossless bitstream, every source pixel at 4 bytes.
+      if (probe.frames === 1) {
+        // libwebp scales while decoding (webp-scaled.ts), transparent or not: input + the
+        // output frame, plus, for a lossless bitstream, every source pixel at 4 bytes. (The
+        // variants' encoders are counted apart, in encode-memory.ts.)
         const extra = probe.lossless ? 4 : 0;
         return {
           wasmBytes: inputBytes + outPixels * 4 + pixels * extra + MIB,
@@ -86,7 +100,21 @@ export function estimateDecodeMemory(
     case "png":
       return pngMemory(probe, inputCopies, pixels, outPixels, decoded.width);
     case "avif":
-      return fullFrame(probe.format, inputBytes, pixels, inputCopies);
+      if (probe.avifPlaneBytes !== undefined) {
+        // avif-dav1d.wasm: the items, dav1d's planes and frame state; RGBA is handed out in
+        // bands into the JS frame. Measured peaks: 26.8 MiB at 4032x3024 and 50.1 MiB at
+        // 6000x4000 (4:2:0, 0.37/0.94 MB sharp-made inputs); this model gives 29.8 and 56.2.
+        const padded =
+          (probe.width + AVIF_DAV1D_ALIGN) *
+          (probe.height + AVIF_DAV1D_ALIGN) *
+          probe.avifPlaneBytes;
+        return {
+          wasmBytes: AVIF_DAV1D_FIXED + inputBytes + padded + pixels * AVIF_DAV1D_STATE_PER_PIXEL,
+          jsBytes: outPixels * 4 + inputCopies,
+          note: `dav1d holds the YUV planes (~${probe.avifPlaneBytes} bytes a pixel) while the RGBA frame is box-shrunk`,
+        };
+      }
+      return fullFrame("avif", inputBytes, pixels, inputCopies);
     case "heic":
       if (probe.tile) return heicGrid(probe, probe.tile, inputBytes, outPixels, inputCopies);
       // Measured (single-image files): libheif holds input + ~5.4 bytes a pixel; its Y/Cb/Cr

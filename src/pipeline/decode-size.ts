@@ -8,9 +8,9 @@ import { webpScaledSize } from "./webp-scaled";
 /**
  * The size a format's decoder hands out for this hint, known from the header alone: the memory
  * check and the decoded-size check both depend on it. Decoders that scale while decoding (JPEG
- * by DCT, still WebP through libwebp's scaler, PNG rows and HEIC tiles by an integer box
- * shrink; an interlaced PNG is shrunk after its passes are assembled) return less than the full
- * frame.
+ * by DCT, still WebP through libwebp's scaler; PNG rows, HEIC tiles and AVIF planes by an integer
+ * box shrink; an interlaced PNG is shrunk after its passes are assembled) return less than the
+ * full frame.
  */
 export function decodedSize(
   probe: HeaderProbe,
@@ -29,6 +29,12 @@ export function decodedSize(
     }
     case "png":
       return pngScaledSize(probe.width, probe.height, hint);
+    case "avif":
+      if (probe.avifPlaneBytes !== undefined) {
+        const { width, height } = boxShrinkSize(probe.width, probe.height, hint);
+        return { width, height };
+      }
+      return { width: probe.width, height: probe.height };
     default:
       return { width: probe.width, height: probe.height };
   }

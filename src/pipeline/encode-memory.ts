@@ -1,4 +1,4 @@
-import { DECODE_PEAK_BUDGET, WASM_MEMORY_BUDGET } from "./decode-memory";
+import { DECODE_PEAK_BUDGET, type DecodeMemory, WASM_MEMORY_BUDGET } from "./decode-memory";
 import type { OutputFormat } from "./types";
 
 const MIB = 2 ** 20;
@@ -55,4 +55,23 @@ export function encodeMemoryProblem(variant: string, m: EncodeMemory): string | 
     `WASM and ~${(total / MIB).toFixed(1)} MiB in all to encode (budgets ` +
     `${WASM_MEMORY_BUDGET / MIB} and ${DECODE_PEAK_BUDGET / MIB} MiB)`
   );
+}
+
+/**
+ * Memory of the stand-in original of an AVIF whose metadata cannot be blanked in place
+ * (transform.ts): the whole frame encoded as WebP (13.9 bytes a pixel measured from 2048x1536
+ * to 5000x3750), while the frame (and, for a non-1 orientation, its upright copy) sits in JS.
+ * This caps such files at ~5.8 MP (4.7 MP when rotated), far below what avif-dav1d decodes.
+ */
+export function estimateReencodeMemory(
+  width: number,
+  height: number,
+  orientation: number,
+): DecodeMemory {
+  const pixels = width * height;
+  return {
+    wasmBytes: pixels * ENCODER_BYTES_PER_PIXEL.webp + MIB,
+    jsBytes: pixels * 4 * (orientation === 1 ? 1 : 2),
+    note: `its metadata cannot be blanked in place, so the original is re-encoded whole (~${ENCODER_BYTES_PER_PIXEL.webp} bytes a pixel in the WebP encoder)`,
+  };
 }

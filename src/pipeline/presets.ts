@@ -22,9 +22,14 @@ import type { TransformOptions } from "./types";
  * most ~(2 x 2048)^2 px (64 MiB, just under 4096 px a side), so PNG up to 100 MP passes on
  * memory and only the file (held twice in JS) grows; the worst size refuses files over ~15 MiB. An
  * Adam7 (interlaced) PNG is assembled at full size (4 bytes a pixel, 5 with the shrunk copy)
- * and so stops near 19 MP. WebP (animated or with alpha) and AVIF decoders hold full frames
- * (5.1 and ~24 bytes a pixel of WASM at 8-12 MP, + 4 in JS): the estimate admits ~10.5 and
- * ~3.5 MP of those.
+ * and so stops near 19 MP. Animated WebP and libavif hold full frames (5.1 and ~24 bytes a
+ * pixel of WASM at 8-12 MP, + 4 in JS): the estimate admits ~10.5 and ~3.5 MP of those.
+ * A single-item AVIF goes through avif-dav1d instead
+ * (dav1d's planes + ~0.5 bytes a pixel, RGBA only at the box-shrunk size): 26.8 MiB at 12 MP
+ * and 50.1 MiB at 24 MP (4:2:0); the estimate admits ~24-35 MP at 4:2:0 (by file size),
+ * ~11-20 MP at 4:4:4 and ~10-22 MP with an alpha item (by aspect ratio too: a frame that
+ * cannot be shrunk by 2 keeps its whole RGBA in JS); 10/12-bit planes are twice as large (a
+ * 4032x3024 10-bit 4:2:0 peaks at 44.5 MiB).
  */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 

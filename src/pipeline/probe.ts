@@ -1,3 +1,4 @@
+import { avifPlaneBytes, findAvifItems } from "./avif-item";
 import { fail, ok, type Parse } from "./bytes";
 import { walkGif } from "./parse-gif";
 import { walkIsobmff } from "./parse-isobmff";
@@ -79,9 +80,13 @@ function readDims(b: Uint8Array, format: ImageFormat): Parse<Dims> {
       const r = walkIsobmff(b, ftypBrands(b) ?? []);
       if (!r.ok) return r;
       const { width, height, frames, orientation, hasAlpha, grid } = r.value;
-      const dims = { ...NOT_JPEG, width, height, frames, orientation, hasAlpha };
-      if (!grid) return ok(dims);
-      return ok({ ...dims, tile: { width: grid.tileWidth, height: grid.tileHeight } });
+      const base = { ...NOT_JPEG, width, height, frames, orientation, hasAlpha };
+      const dims = grid
+        ? { ...base, tile: { width: grid.tileWidth, height: grid.tileHeight } }
+        : base;
+      const items = format === "avif" ? findAvifItems(b, r.value) : null;
+      if (!items?.ok) return ok(dims);
+      return ok({ ...dims, avifPlaneBytes: avifPlaneBytes(items.value) });
     }
   }
 }

@@ -3,7 +3,7 @@ import type { Codecs, DecodeHint, RgbaImage } from "./codecs";
 import { decideColour, describeColour, readColourSource } from "./colour-source";
 import { decodeMemoryProblem, estimateDecodeMemory } from "./decode-memory";
 import { decodedSize } from "./decode-size";
-import { encodeMemoryProblem, estimateEncodeMemory } from "./encode-memory";
+import { encodeMemoryProblem, estimateEncodeMemory, estimateReencodeMemory } from "./encode-memory";
 import { applyColourTransform } from "./icc";
 import { applyOrientation, swapsAxes } from "./orient";
 import { probeHeader } from "./probe";
@@ -211,7 +211,8 @@ export async function transformImage(
     (a, b) => b.maxWidth * b.maxHeight - a.maxWidth * a.maxHeight,
   );
   const hint = decodeHint(presets, uprightW, uprightH, swap);
-  const expected = decodedSize(probe, hint);
+  let decodeAt: DecodeHint | undefined = hint;
+  let expected = decodedSize(probe, hint);
   // The pixel limit alone is not enough: what a decode costs depends on the format and, for
   // JPEG, on progressive vs baseline and chroma subsampling, all of which the header tells.
   const tooBig = decodeMemoryProblem(probe, estimateDecodeMemory(probe, input.length, expected));
@@ -235,12 +236,24 @@ export async function transformImage(
       : null;
   const reencode = early !== null && !early.ok && early.error.code === "unsupported_format";
   if (early !== null && !early.ok && !reencode) return early;
+  if (reencode) {
+    const encode = estimateReencodeMemory(probe.width, probe.height, orientation);
+    const tooBigToReencode = decodeMemoryProblem(probe, encode);
+    if (tooBigToReencode) return fail("too_many_pixels", tooBigToReencode);
+  }
+  if (reencode && (expected.width !== probe.width || expected.height !== probe.height)) {
+    // The stand-in original is the whole frame, so this decode cannot shrink on load.
+    decodeAt = undefined;
+    expected = { width: probe.width, height: probe.height };
+    const whole = decodeMemoryProblem(probe, estimateDecodeMemory(probe, input.length, expected));
+    if (whole) return fail("too_many_pixels", whole);
+  }
 
   let t = performance.now();
   let decoded: Awaited<ReturnType<Codecs["decode"]>> | null = await codecs.decode(
     input,
     probe.format,
-    hint,
+    decodeAt,
   );
   decodeMs += performance.now() - t;
   if (!decoded.ok) return decoded;

@@ -49,6 +49,13 @@ export interface HeaderProbe {
   tile?: { width: number; height: number };
   /** An Adam7 (interlaced) PNG: its decoder assembles the full RGBA frame before shrinking. */
   interlaced?: boolean;
+  /**
+   * Set for an AVIF that avif-dav1d.wasm decodes (one AV1 item, maybe an alpha item; see
+   * avif-item.ts): bytes a source pixel dav1d's planes take, 1.5 for 8-bit 4:2:0 up to 3 for
+   * 4:4:4, plus 1 for the alpha item, all doubled above 8 bits. Absent for every other AVIF
+   * (libavif decodes those).
+   */
+  avifPlaneBytes?: number;
 }
 
 /** Named size preset: fit inside maxWidth x maxHeight, never upscale. */

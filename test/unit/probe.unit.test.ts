@@ -5,6 +5,14 @@ import { fixture, manifest } from "./fixtures";
 
 const CODES = ["unsupported_format", "corrupt_image"];
 
+/** AVIFs avif-dav1d decodes: 4:4:4 (3 samples a pixel), plus 1 for an alpha item. */
+const AVIF_PLANE_BYTES: Record<string, number> = {
+  "avif/alpha.avif": 4,
+  "avif/irot-imir.avif": 3,
+  // 12-bit: 2 bytes a sample.
+  "avif/exif-xmp.avif": 6,
+};
+
 describe("probeHeader on the corpus", () => {
   for (const row of manifest) {
     it(`${row.file} → ${row.probe}`, () => {
@@ -35,6 +43,7 @@ describe("probeHeader on the corpus", () => {
           ...(row.file === "heic/ten-bit.heic" ? { tile: { width: 64, height: 64 } } : {}),
           // A PNG says whether it is Adam7-interlaced (its decoder then holds the full frame).
           ...(row.format === "png" ? { interlaced: row.file === "png/interlaced.png" } : {}),
+          ...(row.file in AVIF_PLANE_BYTES ? { avifPlaneBytes: AVIF_PLANE_BYTES[row.file] } : {}),
         },
       });
     });
