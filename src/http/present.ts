@@ -18,6 +18,8 @@ export function presentImage(image: ImageRow, variants: readonly VariantRow[] = 
     revision: image.revision,
     placeholder: image.placeholder,
     dominantColor: image.dominantColor,
+    colour: image.colour,
+    originalRepairs: parseRepairs(image.originalRepairs),
     variants: variants.map((v) => ({
       name: v.name,
       format: v.format,
@@ -32,4 +34,15 @@ export function presentImage(image: ImageRow, variants: readonly VariantRow[] = 
     createdAt: new Date(image.createdAt).toISOString(),
     updatedAt: new Date(image.updatedAt).toISOString(),
   };
+}
+
+/** The stored JSON array of repairs; [] for images processed before repairs were recorded. */
+function parseRepairs(json: string | null): string[] {
+  if (!json) return [];
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+  } catch {
+    return [];
+  }
 }

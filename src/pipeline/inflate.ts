@@ -157,9 +157,20 @@ export class ZlibInflater {
   private lit: Huffman | null = null;
   private dist: Huffman | null = null;
 
-  constructor(pieces: readonly Uint8Array[]) {
+  /** The Adler-32 the stream ends with, once read. */
+  storedChecksum: number | null = null;
+  private readonly verify: boolean;
+
+  /** `verifyChecksum: false` reads to the end whatever the Adler-32 says (png-repair.ts). */
+  constructor(pieces: readonly Uint8Array[], options: { verifyChecksum?: boolean } = {}) {
     this.pieces = pieces;
     this.cur = pieces[0] ?? new Uint8Array(0);
+    this.verify = options.verifyChecksum ?? true;
+  }
+
+  /** The Adler-32 of the output so far (of the whole output once `done`). */
+  get computedChecksum(): number {
+    return this.adler;
   }
 
   /** True once the whole stream, Adler-32 included, has been read. */
@@ -456,7 +467,8 @@ export class ZlibInflater {
     let want = 0;
     // Stored most significant byte first.
     for (let i = 0; i < 4; i++) want = want * 256 + this.bits(8);
-    if (want !== this.adler) this.fail("zlib Adler-32 mismatch");
+    this.storedChecksum = want;
+    if (this.verify && want !== this.adler) this.fail("zlib Adler-32 mismatch");
     this.ended = true;
   }
 }

@@ -21,6 +21,9 @@ import { boxShrinkSize, RowShrinker } from "./row-shrink";
 /** The PNG's data is malformed (bad CRC, zlib error, too little or too much data, bad index). */
 export class PngDecodeError extends Error {}
 
+/** How a pixel whose palette index is past PLTE is reported (png-repair.ts can pad PLTE). */
+export const PALETTE_INDEX_ERROR = "PNG palette index";
+
 interface PngHeader {
   width: number;
   height: number;
@@ -86,7 +89,7 @@ function paletteConverter(depth: number, plte: Uint8Array, trns: Uint8Array | nu
           ? (raw[1 + x] ?? 0)
           : ((raw[1 + (bit >> 3)] ?? 0) >> (8 - depth - (bit & 7))) & mask;
       // Strict, as libpng's default for an index past the palette: the data is wrong.
-      if (idx >= entries) fail(`PNG palette index ${idx} is past its ${entries} entries`);
+      if (idx >= entries) fail(`${PALETTE_INDEX_ERROR} ${idx} is past its ${entries} entries`);
       const s = idx * 4;
       const d = o + x * 4;
       out[d] = lut[s] ?? 0;

@@ -6,6 +6,8 @@ import { decodedSize } from "./decode-size";
 import { encodeMemoryProblem, estimateEncodeMemory, estimateReencodeMemory } from "./encode-memory";
 import { applyColourTransform } from "./icc";
 import { applyOrientation, swapsAxes } from "./orient";
+import { repairPng } from "./png-repair";
+import { PALETTE_INDEX_ERROR } from "./png-stream";
 import { probeHeader } from "./probe";
 import { stripMetadata } from "./strip";
 import type {
@@ -178,10 +180,12 @@ function formatsFor(
  * original and compute the placeholder. Never throws; every failure is a TransformError.
  */
 export async function transformImage(
-  input: Uint8Array,
+  upload: Uint8Array,
   options: TransformOptions,
   codecs: Codecs,
 ): Promise<Result<TransformOutput, TransformError>> {
+  // Replaced by its repaired copy when a PNG needs one (see below).
+  let input = upload;
   const started = performance.now();
   let decodeMs = 0;
   let resizeMs = 0;
@@ -255,6 +259,21 @@ export async function transformImage(
     probe.format,
     decodeAt,
   );
+  // Strict originals: a PNG only lenient decoders accept (wrong zlib checksum, palette index
+  // past a short PLTE) is repaired at the container level, pixels untouched, and both the
+  // variants and the `original` come from the repaired file.
+  let originalRepairs: string[] = [];
+  if (!decoded.ok && decoded.error.code === "corrupt_image" && probe.format === "png") {
+    const repaired = repairPng(input, decoded.error.detail.includes(PALETTE_INDEX_ERROR));
+    if (repaired) {
+      const again = await codecs.decode(repaired.bytes, probe.format, decodeAt);
+      if (again.ok) {
+        input = repaired.bytes;
+        originalRepairs = repaired.repairs;
+        decoded = again;
+      }
+    }
+  }
   decodeMs += performance.now() - t;
   if (!decoded.ok) return decoded;
   // Held in one mutable slot (and the result dropped) so the decoded frame can be collected
@@ -362,6 +381,7 @@ export async function transformImage(
       placeholder,
       dominantColor: dominantColor(placeholderImg),
       colour: describeColour(colour),
+      originalRepairs,
       timings: { decodeMs, resizeMs, encodeMs, totalMs: performance.now() - started },
     },
   };

@@ -122,5 +122,10 @@ export interface TransformOutput {
    * (a profile we cannot apply, e.g. CMYK, gray or LUT-only: pixels left as decoded).
    */
   colour: string;
+  /**
+   * Container repairs that made the upload decode in strict decoders (png-repair.ts:
+   * "zlib_checksum", "palette_size"); the `original` is the repaired file. Empty for most.
+   */
+  originalRepairs: string[];
   timings: { decodeMs: number; resizeMs: number; encodeMs: number; totalMs: number };
 }

@@ -32,6 +32,8 @@ export interface ProcessedImage {
   placeholder: string;
   dominantColor: string;
   timings: Record<string, number>;
+  colour: string;
+  originalRepairs: string[];
   variants: Omit<NewVariantRow, "imageId" | "revision" | "createdAt">[];
 }
 
@@ -264,7 +266,7 @@ export class ImageRepository {
           `update images set status = 'ready', served_revision = ?2, format = ?3,
              content_type = ?4, width = ?5, height = ?6, placeholder = ?7, dominant_color = ?8,
              timings = ?9, failure_code = null, failure_detail = null, processed_at = ?10,
-             updated_at = ?10
+             updated_at = ?10, colour = ?11, original_repairs = ?12
            where id = ?1 and revision = ?2
              and status in (${sqlList(TRANSITIONS.completeProcessing.from)})
            returning id`,
@@ -280,6 +282,8 @@ export class ImageRepository {
           result.dominantColor,
           JSON.stringify(result.timings),
           now,
+          result.colour,
+          JSON.stringify(result.originalRepairs),
         ),
     ]);
     return (results[results.length - 1]?.results.length ?? 0) === 1;

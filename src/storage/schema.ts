@@ -39,6 +39,10 @@ export const images = sqliteTable(
     dominantColor: text("dominant_color"),
     /** JSON: queueWaitMs, decodeMs, resizeMs, encodeMs, transformMs, totalMs. */
     timings: text("timings"),
+    /** What the variants did with the source's colours (TransformOutput.colour). */
+    colour: text("colour"),
+    /** JSON array: container repairs the `original` needed to decode strictly (png-repair.ts). */
+    originalRepairs: text("original_repairs"),
     /** Times the sweeper re-sent this revision's ImageUploaded; bounded, then `failed`. */
     requeues: integer("requeues").notNull().default(0),
     uploadStartedAt: integer("upload_started_at"),

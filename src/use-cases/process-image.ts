@@ -177,6 +177,8 @@ export async function handleImageUploaded(
       height: out.height,
       placeholder: out.placeholder,
       dominantColor: out.dominantColor,
+      colour: out.colour,
+      originalRepairs: out.originalRepairs,
       timings: {
         queueWaitMs: Math.max(0, startedAt - event.uploadedAt),
         decodeMs: out.timings.decodeMs,

@@ -99,10 +99,13 @@ describe("GET /v1/images/{id}", () => {
     const body = (await res.json()) as {
       status: string;
       width: number;
+      colour: string;
+      originalRepairs: string[];
       variants: { name: string; format: string; width: number; bytes: number }[];
     };
     expect(body.status).toBe("ready");
     expect(body.width).toBe(3000);
+    expect([body.colour, body.originalRepairs]).toEqual(["srgb", []]);
     expect(
       body.variants
         .filter((v) => v.name === "thumb")

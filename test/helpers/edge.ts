@@ -135,6 +135,8 @@ export async function seedReadyImage(
       placeholder: "AAAA",
       dominantColor: "#336699",
       timings: {},
+      colour: "srgb",
+      originalRepairs: [],
       variants,
     },
     now,

@@ -88,6 +88,8 @@ describe("processor queue consumer", () => {
       width: 1600,
       height: 1200,
       format: "jpeg",
+      colour: "srgb",
+      originalRepairs: "[]",
     });
     expect(found?.image.placeholder).toBeTruthy();
     expect(found?.image.dominantColor).toMatch(/^#[0-9a-f]{6}$/);
@@ -304,6 +306,8 @@ describe("processor queue consumer", () => {
         placeholder: "x",
         dominantColor: "#000000",
         timings: {},
+        colour: "srgb",
+        originalRepairs: [],
         variants: [{ ...variant, width: 256, height: 192, bytes: 10, etag: '"e"' }],
       },
       Date.now(),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { crc32 } from "../../src/pipeline/bytes";
 import type { Codecs, RgbaImage } from "../../src/pipeline/codecs";
 import { createWorkerdCodecs } from "../../src/pipeline/codecs-workerd";
 import { DEFAULT_TRANSFORM_OPTIONS } from "../../src/pipeline/presets";
@@ -491,5 +492,38 @@ describe("transparent cutouts: the WebP alpha plane is coded outside libwebp", (
       expect(centre[3]).toBe(255);
       expectNear(pixel(out, out.width * 0.3, out.height * 0.3), RED);
     }
+  });
+});
+
+describe("strict originals: a PNG only lenient decoders open is repaired, not refused", () => {
+  it("recomputes a wrong zlib checksum, says so, and serves an original that decodes strictly", async () => {
+    const png = await encodeOrThrow(codecs, storedForOrientation(1, 300, 200), "png");
+    // Corrupt the Adler-32 (last 4 bytes of the last IDAT) and fix that chunk's CRC, as a
+    // buggy encoder would write it.
+    const bad = png.slice();
+    let off = 8;
+    let lastIdat = -1;
+    while (off + 8 <= bad.length) {
+      const len = new DataView(bad.buffer).getUint32(off);
+      if (String.fromCharCode(...bad.subarray(off + 4, off + 8)) === "IDAT") lastIdat = off;
+      off += 12 + len;
+    }
+    const len = new DataView(bad.buffer).getUint32(lastIdat);
+    const adlerAt = lastIdat + 8 + len - 4;
+    bad[adlerAt] = (bad[adlerAt] ?? 0) ^ 0xff;
+    new DataView(bad.buffer).setUint32(
+      lastIdat + 8 + len,
+      crc32(bad, lastIdat + 4, lastIdat + 8 + len),
+    );
+
+    const strict = await codecs.decode(bad, "png");
+    expect(strict.ok ? "decoded" : strict.error.detail).toMatch(/Adler-32/);
+    const r = await transformImage(bad, FAST, codecs);
+    if (!r.ok) throw new Error(`${r.error.code}: ${r.error.detail}`);
+    expect(r.value.originalRepairs).toEqual(["zlib_checksum"]);
+    const original = r.value.original;
+    if (!original) throw new Error("no original");
+    expect((await codecs.decode(original.bytes, "png")).ok).toBe(true);
+    expect(original.bytes.length).toBe(bad.length);
   });
 });
