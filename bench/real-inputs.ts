@@ -198,18 +198,21 @@ const CASES: Case[] = [
     file: "camera-24mp.webp",
     make: (p) => photoAt(p, 6000, 4000).webp({ quality: 85 }).toBuffer(),
   },
-  {
-    label: "AVIF 4032x3024 8-bit",
+  // Phones and cameras export 4:2:0; sharp's own default is 4:4:4 (twice the chroma planes).
+  ...(
+    [
+      [4032, 3024, "4:2:0", "12mp"],
+      [6000, 4000, "4:2:0", "24mp"],
+      [4032, 3024, "4:4:4", "12mp-444"],
+      [6000, 4000, "4:4:4", "24mp-444"],
+    ] as const
+  ).map(([w, h, chroma, name]) => ({
+    label: `AVIF ${w}x${h} 8-bit ${chroma}`,
     before: "refused",
-    file: "camera-12mp.avif",
-    make: (p) => photoAt(p, 4032, 3024).avif({ quality: 50, effort: 4 }).toBuffer(),
-  },
-  {
-    label: "AVIF 6000x4000 8-bit",
-    before: "refused",
-    file: "camera-24mp.avif",
-    make: (p) => photoAt(p, 6000, 4000).avif({ quality: 50, effort: 4 }).toBuffer(),
-  },
+    file: `camera-${name}-q50.avif`,
+    make: (p: string) =>
+      photoAt(p, w, h).avif({ quality: 50, effort: 4, chromaSubsampling: chroma }).toBuffer(),
+  })),
   {
     label: "JPEG baseline 12 MP",
     before: "accepted",
