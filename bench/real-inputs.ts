@@ -18,7 +18,7 @@ import type { OutputFormat, TransformOptions } from "../src/pipeline/types";
 import { syntheticHeicGrid } from "../test/helpers/synthetic-heic";
 import { createNodeCodecs } from "./node-codecs";
 import { ensureInputs } from "./photos";
-import { type Output, timeSharp } from "./sharp-ref";
+import { type Output, timeSharp, warmUp } from "./sharp-ref";
 
 const MIB = 2 ** 20;
 const OUT = path.join(import.meta.dirname, "out", "inputs");
@@ -291,6 +291,7 @@ async function main(): Promise<void> {
   const photo = inputs.files.find((f) => f.label === "24MP")?.path;
   if (!photo) throw new Error("no 24 MP photo input");
   const codecs = await createNodeCodecs();
+  await warmUp(await readFile(photo), (b) => transformImage(b, PRIMARY, codecs));
   const rows: Record<string, unknown>[] = [];
   console.log(`\nreal inputs (primary stage; 1 run each; sharp 1 thread, same outputs)`);
   console.log(

@@ -14,7 +14,7 @@ import { fitInside, transformImage } from "../src/pipeline/transform";
 import type { OutputFormat, TransformOptions } from "../src/pipeline/types";
 import { createNodeCodecs } from "./node-codecs";
 import { ensureInputs } from "./photos";
-import { median, type Output, timeSharp } from "./sharp-ref";
+import { median, type Output, timeSharp, warmUp } from "./sharp-ref";
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 3);
 const MIB = 2 ** 20;
@@ -26,6 +26,8 @@ async function main(): Promise<void> {
   const defaultThreads = sharp.concurrency();
   const inputs = await ensureInputs();
   const codecs = await createNodeCodecs();
+  const first = inputs.files[0];
+  if (first) await warmUp(await readFile(first.path), (b) => transformImage(b, BUDGET_SET, codecs));
   const rows: Record<string, unknown>[] = [];
   const sets: [string, TransformOptions][] = [
     ["webp+jpeg", BUDGET_SET],

@@ -62,3 +62,15 @@ export async function timeSharp(
   }
   return { ms: median(times), outputs: last };
 }
+
+/**
+ * One untimed transform and one untimed sharp run first: V8 tiers WASM and JS up during the first
+ * calls, which would otherwise land on whichever row is measured first.
+ */
+export async function warmUp(
+  input: Buffer,
+  transform: (bytes: Uint8Array) => Promise<unknown>,
+): Promise<void> {
+  await transform(new Uint8Array(input));
+  await sharp(input).resize(1024, 1024, { fit: "inside" }).webp().toBuffer();
+}
