@@ -27,7 +27,13 @@ import { resampleLanczos3 } from "./resample";
 import { boxShrinkSize } from "./row-shrink";
 import { ftypBrands } from "./sniff";
 import type { ImageFormat, OutputFormat, Result, TransformError } from "./types";
-import { assembleAlphaWebp, encodeAlphaPayload, splitAlpha, vp8Payload } from "./webp-alpha";
+import {
+  assembleAlphaWebp,
+  encodeAlphaPayload,
+  restoreAlpha,
+  takeAlpha,
+  vp8Payload,
+} from "./webp-alpha";
 import { firstWebpFrame } from "./webp-frame";
 import { decodeWebpScaled, webpScaledSize } from "./webp-scaled";
 
@@ -391,22 +397,22 @@ export function createCodecs(modules: CodecModules): Codecs {
         case "webp": {
           // A transparent image: colour through libwebp as opaque, alpha coded in webp-alpha.ts
           // (libwebp's own alpha encoder peaks at ~38 B/px, over the isolate at 2048 px).
-          const split = hasAnyTransparency(data) ? splitAlpha(data, width) : null;
-          const lossy = await withEmscripten(webpEnc, modules.webpEncoder, meter, (m) =>
-            m.encode(split ? split.rgb : data, width, height, webpOptions(settings.quality)),
-          );
-          if (!split || !lossy) {
+          const alpha = hasAnyTransparency(data) ? takeAlpha(data, width) : null;
+          let lossy: Uint8Array | null;
+          try {
+            lossy = await withEmscripten(webpEnc, modules.webpEncoder, meter, (m) =>
+              m.encode(data, width, height, webpOptions(settings.quality)),
+            );
+          } finally {
+            if (alpha) restoreAlpha(data, alpha);
+          }
+          if (!alpha || !lossy) {
             out = lossy;
             break;
           }
           const vp8 = vp8Payload(lossy);
           if (!vp8) return fail("encode_failed", "webp encoder did not write a VP8 chunk");
-          out = assembleAlphaWebp(
-            width,
-            height,
-            encodeAlphaPayload(split.alpha, width, height),
-            vp8,
-          );
+          out = assembleAlphaWebp(width, height, encodeAlphaPayload(alpha, width, height), vp8);
           break;
         }
         case "avif":

@@ -3,8 +3,10 @@
  * `iCCP`, WebP `ICCP`, AVIF/HEIC `colr` (ICC or nclx). Pure and never throwing: a container or
  * profile that does not parse yields null, and the image is treated as sRGB, as before.
  */
+
 import { ascii, hasAscii, u16be } from "./bytes";
 import { type ColourDecision, decideForIcc, decideForNclx, MAX_ICC_BYTES, type Nclx } from "./icc";
+import { ZlibInflater } from "./inflate";
 import { type Box, type IsoLayout, readBoxes, walkIsobmff } from "./parse-isobmff";
 import { type JpegLayout, walkJpeg } from "./parse-jpeg";
 import { type PngLayout, walkPng } from "./parse-png";
@@ -52,34 +54,31 @@ export function jpegIccProfile(b: Uint8Array, layout: JpegLayout): Uint8Array | 
   return out;
 }
 
-/** The zlib stream inflated, or null when it is broken or inflates past `limit` bytes. */
-async function inflate(data: Uint8Array, limit: number): Promise<Uint8Array | null> {
+/**
+ * The zlib stream inflated, or null when it is broken or inflates past `limit` bytes. Pulled a
+ * step at a time (inflate.ts): the runtimes' DecompressionStream inflates each written piece
+ * whole before the limit could be checked, so an iCCP bomb would fill memory first.
+ */
+function inflate(data: Uint8Array, limit: number): Uint8Array | null {
+  const inflater = new ZlibInflater([data]);
+  const parts: Uint8Array[] = [];
+  let total = 0;
   try {
-    const stream = new Blob([data]).stream().pipeThrough(new DecompressionStream("deflate"));
-    const reader = stream.getReader();
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      // A decompression bomb stops here, not after it has filled memory.
-      if (total > limit) {
-        await reader.cancel();
-        return null;
-      }
-      parts.push(value);
+    for (let out = inflater.next(); out !== null; out = inflater.next()) {
+      total += out.length;
+      if (total > limit) return null;
+      parts.push(out.slice());
     }
-    const out = new Uint8Array(total);
-    let off = 0;
-    for (const p of parts) {
-      out.set(p, off);
-      off += p.length;
-    }
-    return out;
   } catch {
     return null;
   }
+  const joined = new Uint8Array(total);
+  let off = 0;
+  for (const p of parts) {
+    joined.set(p, off);
+    off += p.length;
+  }
+  return joined;
 }
 
 /** The PNG `iCCP` profile (keyword, NUL, method 0, zlib data), inflated; null if absent. */

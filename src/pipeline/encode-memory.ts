@@ -6,23 +6,26 @@ const MIB = 2 ** 20;
 /**
  * Encoder WASM per output pixel at its peak (input RGBA copied in + the codec's working set +
  * the emscripten heap's growth step), measured with codecs.memory on real-photo frames
- * (2048x1536, 2048x2048, 1024x768, 1024x1024): mozjpeg 16.2-21.6 (the larger per pixel at
- * 1 MP: a fixed part), libwebp lossy 13.9-21.3 (a transparent image costs the same: its alpha
- * is coded in JS, webp-alpha.ts), PNG 14.0-17.8, AVIF (aom, speed 8) 40.3-44.4.
+ * (2048x1536, 2048x2048, 1024x768, 1024x1024), MiB: mozjpeg 50.3, 66.9, 16.2, 16.2; libwebp
+ * lossy 41.8, 55.6, 16.0, 16.0 (a transparent image costs the same: its alpha is coded in JS,
+ * webp-alpha.ts); PNG 42.0, 66.5, 11.5, 17.8; AVIF (aom, speed 8) -, -, 33.3, 40.3. Modelled as
+ * max(16 MiB initial heap, bytes a pixel x pixels + 4 MiB), which bounds each from above.
  */
 const ENCODER_BYTES_PER_PIXEL: Record<OutputFormat, number> = {
-  jpeg: 17,
-  webp: 14,
-  png: 18,
-  avif: 45,
+  jpeg: 16,
+  webp: 13,
+  png: 16.5,
+  avif: 44,
 };
-/** What the smallest frames still cost (emscripten's initial heap and stacks). */
+/** State beyond the pixels (tables, stacks). */
 const ENCODER_FIXED = 4 * MIB;
+/** The emscripten builds start with a 16 MiB heap: no encode takes less. */
+const ENCODER_INITIAL_HEAP = 16 * MIB;
 
 /** The instant peak of encoding one variant in every format it gets. */
 export interface EncodeMemory {
   wasmBytes: number;
-  /** The variant's RGBA frame and, for a transparent WebP, its opaque copy and alpha plane. */
+  /** The variant's RGBA frame, the upload, and for a transparent WebP its alpha planes and tokens. */
   jsBytes: number;
   format: OutputFormat;
 }
@@ -33,15 +36,24 @@ export function estimateEncodeMemory(
   height: number,
   formats: readonly OutputFormat[],
   alpha: boolean,
+  inputBytes: number,
 ): EncodeMemory {
   const px = width * height;
   let worst: EncodeMemory = { wasmBytes: 0, jsBytes: 0, format: formats[0] ?? "webp" };
   for (const format of formats) {
-    const wasmBytes = px * ENCODER_BYTES_PER_PIXEL[format] + ENCODER_FIXED;
-    const split = format === "webp" && alpha ? px * 5 : 0;
-    const jsBytes = px * 4 + split;
-    if (wasmBytes + jsBytes > worst.wasmBytes + worst.jsBytes)
-      worst = { wasmBytes, jsBytes, format };
+    const wasmBytes = Math.max(
+      ENCODER_INITIAL_HEAP,
+      px * ENCODER_BYTES_PER_PIXEL[format] + ENCODER_FIXED,
+    );
+    const transparentWebp = format === "webp" && alpha;
+    // While the WASM encoder runs: the frame (made opaque in place) and, for a transparent
+    // WebP, its alpha plane. After it is dropped, webp-alpha.ts adds the gradient-filtered
+    // plane and up to 4 bytes of tokens a pixel, with no WASM alive.
+    const during = { wasmBytes, jsBytes: px * (transparentWebp ? 5 : 4) + inputBytes, format };
+    const after = { wasmBytes: 0, jsBytes: px * 10 + inputBytes, format };
+    for (const m of transparentWebp ? [during, after] : [during]) {
+      if (m.wasmBytes + m.jsBytes > worst.wasmBytes + worst.jsBytes) worst = m;
+    }
   }
   return worst;
 }

@@ -38,6 +38,8 @@ const WINDOW = 32768;
 const CHUNK = 131072;
 /** The longest match: the decode loop stops this far from the buffer's end. */
 const MAX_MATCH = 258;
+/** Table entries any stream may fill before its output must pay for more (see dynamicCodes). */
+const TABLE_WORK_BASE = 1 << 22;
 
 /**
  * A canonical Huffman code as a lookup table indexed by the next `bits` input bits (LSB
@@ -157,6 +159,11 @@ export class ZlibInflater {
   private lit: Huffman | null = null;
   private dist: Huffman | null = null;
 
+  /** Table entries filled for dynamic blocks, against the output they decode. */
+  private tableWork = 0;
+  /** Bytes output so far. */
+  private produced = 0;
+
   /** The Adler-32 the stream ends with, once read. */
   storedChecksum: number | null = null;
   private readonly verify: boolean;
@@ -202,6 +209,7 @@ export class ZlibInflater {
       else this.decodeHuffman(limit);
     }
     this.adler = adler32(this.adler, this.out, start, this.wpos);
+    this.produced += this.wpos - start;
     return this.out.subarray(start, this.wpos);
   }
 
@@ -326,6 +334,13 @@ export class ZlibInflater {
     const lit = buildHuffman(lens.subarray(0, nlit));
     const dist = buildHuffman(lens.subarray(nlit));
     if (!usable(lit) || !usable(dist)) this.fail("invalid literal/length or distance code");
+    // Each dynamic block costs a table fill of up to 2^15 entries even if it decodes nothing:
+    // a stream of empty blocks would spin without output. Real encoders start a block every
+    // few KiB of output at most, far inside this allowance.
+    this.tableWork += lit.table.length + dist.table.length;
+    if (this.tableWork > TABLE_WORK_BASE + 64 * this.produced) {
+      this.fail("zlib stream builds far more Huffman tables than its output needs");
+    }
     this.lit = lit;
     this.dist = dist;
   }

@@ -226,7 +226,13 @@ export async function transformImage(
   for (const preset of presets) {
     const fit = fitInside(uprightW, uprightH, preset.maxWidth, preset.maxHeight);
     const formats = formatsFor(preset, options, probe.hasAlpha);
-    const encodeCost = estimateEncodeMemory(fit.width, fit.height, formats, probe.hasAlpha);
+    const encodeCost = estimateEncodeMemory(
+      fit.width,
+      fit.height,
+      formats,
+      probe.hasAlpha,
+      input.length,
+    );
     const problem = encodeMemoryProblem(preset.name, encodeCost);
     if (problem) return fail("too_many_pixels", problem);
   }
@@ -314,16 +320,17 @@ export async function transformImage(
     const sideways = swap && !upright;
     const tw = sideways ? fit.height : fit.width;
     const th = sideways ? fit.width : fit.height;
-    let scaled = source;
     if (tw !== source.width || th !== source.height) {
       t = performance.now();
       const r = await codecs.resize(source, tw, th, alpha);
       resizeMs += performance.now() - t;
       if (!r.ok) return r;
-      scaled = r.value;
+      source = r.value;
     }
     full = null;
-    source = upright ? scaled : applyOrientation(scaled, orientation);
+    // Reassigned, not kept in a second variable: the stored-orientation frame must be garbage
+    // by the time the encoders run.
+    if (!upright) source = applyOrientation(source, orientation);
     upright = true;
     for (const format of formatsFor(preset, options, alpha)) {
       t = performance.now();

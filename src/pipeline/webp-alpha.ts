@@ -217,11 +217,16 @@ export function gradientFilter(alpha: Uint8Array, width: number, height: number)
   return out;
 }
 
-type Token = { literal: number } | { length: number; dist: number };
+/** A packed token: a literal (< 256), or COPY | dist << 13 | length (length <= 4096). */
+const COPY = 0x8000_0000;
 
-/** Greedy run copies from the left pixel or the row above, literals otherwise. */
-function tokenize(plane: Uint8Array, width: number): Token[] {
-  const tokens: Token[] = [];
+/**
+ * Greedy run copies from the left pixel or the row above, literals otherwise, packed 4 bytes a
+ * token (a plane without runs has one token a pixel: objects would cost ~25 bytes each).
+ */
+function tokenize(plane: Uint8Array, width: number): Uint32Array {
+  const tokens = new Uint32Array(plane.length);
+  let count = 0;
   const n = plane.length;
   for (let i = 0; i < n; ) {
     let left = 0;
@@ -237,14 +242,14 @@ function tokenize(plane: Uint8Array, width: number): Token[] {
     }
     const best = Math.max(left, above);
     if (best >= MIN_COPY) {
-      tokens.push({ length: best, dist: above > left ? DIST_ABOVE : DIST_LEFT });
+      tokens[count++] = (COPY | ((above > left ? DIST_ABOVE : DIST_LEFT) << 13) | best) >>> 0;
       i += best;
     } else {
-      tokens.push({ literal: plane[i] ?? 0 });
+      tokens[count++] = plane[i] ?? 0;
       i++;
     }
   }
-  return tokens;
+  return tokens.subarray(0, count);
 }
 
 /** A VP8L image stream (no header: the ALPH chunk implies the size) with the plane as green. */
@@ -253,11 +258,11 @@ function encodeImageStream(plane: Uint8Array, width: number): Uint8Array {
   const green = new Uint32Array(GREEN_ALPHABET);
   const dist = new Uint32Array(40);
   for (const t of tokens) {
-    if ("literal" in t) green[t.literal] = (green[t.literal] ?? 0) + 1;
+    if (t < COPY) green[t] = (green[t] ?? 0) + 1;
     else {
-      const [p] = prefixEncode(t.length);
+      const [p] = prefixEncode(t & 0x1fff);
       green[256 + p] = (green[256 + p] ?? 0) + 1;
-      const [d] = prefixEncode(t.dist);
+      const [d] = prefixEncode((t >>> 13) & 0x3);
       dist[d] = (dist[d] ?? 0) + 1;
     }
   }
@@ -274,14 +279,14 @@ function encodeImageStream(plane: Uint8Array, width: number): Uint8Array {
   writeCode(w, zero); // alpha
   writeCode(w, distCode);
   for (const t of tokens) {
-    if ("literal" in t) {
-      writeSymbol(w, greenCode, t.literal);
+    if (t < COPY) {
+      writeSymbol(w, greenCode, t);
       continue;
     }
-    const [lp, lbits, lextra] = prefixEncode(t.length);
+    const [lp, lbits, lextra] = prefixEncode(t & 0x1fff);
     writeSymbol(w, greenCode, 256 + lp);
     w.bits(lextra, lbits);
-    const [dp, dbits, dextra] = prefixEncode(t.dist);
+    const [dp, dbits, dextra] = prefixEncode((t >>> 13) & 0x3);
     writeSymbol(w, distCode, dp);
     w.bits(dextra, dbits);
   }
@@ -364,29 +369,28 @@ export function assembleAlphaWebp(
 }
 
 /**
- * The RGBA as it goes to the lossy encoder: opaque, with each fully transparent pixel given its
- * left neighbour's colour so hidden areas cost almost nothing (libwebp's non-`exact` mode also
- * flattens them). Returns the alpha plane alongside.
+ * Makes `rgba` opaque in place for the lossy encoder and returns its alpha plane (give it back
+ * with restoreAlpha). Each fully transparent pixel takes its left neighbour's colour, so hidden
+ * areas cost almost nothing (libwebp's non-`exact` mode also flattens them); that colour is
+ * never seen, and the alpha-weighted resampler gives it no weight, so it is not restored. In
+ * place, because a copy would cost 4 bytes a pixel next to the encoder's peak.
  */
-export function splitAlpha(
-  rgba: Uint8Array,
-  width: number,
-): { rgb: Uint8Array; alpha: Uint8Array } {
-  const rgb = new Uint8Array(rgba.length);
+export function takeAlpha(rgba: Uint8Array, width: number): Uint8Array {
   const alpha = new Uint8Array(rgba.length >> 2);
   for (let i = 0, p = 0; i < rgba.length; i += 4, p++) {
     const a = rgba[i + 3] ?? 0;
     alpha[p] = a;
     if (a === 0 && p % width !== 0) {
-      rgb[i] = rgb[i - 4] ?? 0;
-      rgb[i + 1] = rgb[i - 3] ?? 0;
-      rgb[i + 2] = rgb[i - 2] ?? 0;
-    } else {
-      rgb[i] = rgba[i] ?? 0;
-      rgb[i + 1] = rgba[i + 1] ?? 0;
-      rgb[i + 2] = rgba[i + 2] ?? 0;
+      rgba[i] = rgba[i - 4] ?? 0;
+      rgba[i + 1] = rgba[i - 3] ?? 0;
+      rgba[i + 2] = rgba[i - 2] ?? 0;
     }
-    rgb[i + 3] = 255;
+    rgba[i + 3] = 255;
   }
-  return { rgb, alpha };
+  return alpha;
+}
+
+/** Puts the alpha plane takeAlpha took back into `rgba`. */
+export function restoreAlpha(rgba: Uint8Array, alpha: Uint8Array): void {
+  for (let i = 3, p = 0; i < rgba.length; i += 4, p++) rgba[i] = alpha[p] ?? 0;
 }

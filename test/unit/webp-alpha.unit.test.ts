@@ -6,7 +6,8 @@ import {
   gradientFilter,
   huffmanLengths,
   prefixEncode,
-  splitAlpha,
+  restoreAlpha,
+  takeAlpha,
   vp8Payload,
 } from "../../src/pipeline/webp-alpha";
 
@@ -25,7 +26,16 @@ async function roundTrip(width: number, height: number, alphaAt: (x: number, y: 
       rgba.set([(x * 7) & 255, (y * 5) & 255, (x ^ y) & 255, alphaAt(x, y)], i);
     }
   }
-  const { rgb, alpha } = splitAlpha(rgba, width);
+  const original = rgba.slice();
+  const alpha = takeAlpha(rgba, width);
+  const rgb = rgba.slice();
+  restoreAlpha(rgba, alpha);
+  // Only hidden (alpha 0) pixels may change colour; alpha comes back exactly.
+  for (let i = 0; i < rgba.length; i += 4) {
+    if ((original[i + 3] ?? 0) > 0)
+      expect(rgba.subarray(i, i + 4)).toEqual(original.subarray(i, i + 4));
+    else expect(rgba[i + 3]).toBe(0);
+  }
   const lossy = await sharp(Buffer.from(rgb), { raw: { width, height, channels: 4 } })
     .webp({ quality: 80 })
     .toBuffer();
