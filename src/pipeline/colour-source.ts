@@ -4,7 +4,7 @@
  * profile that does not parse yields null, and the image is treated as sRGB, as before.
  */
 
-import { ascii, hasAscii, u16be } from "./bytes";
+import { ascii, concat, hasAscii, u16be } from "./bytes";
 import { type ColourDecision, decideForIcc, decideForNclx, MAX_ICC_BYTES, type Nclx } from "./icc";
 import { ZlibInflater } from "./inflate";
 import { type Box, type IsoLayout, readBoxes, walkIsobmff } from "./parse-isobmff";
@@ -72,13 +72,7 @@ function inflate(data: Uint8Array, limit: number): Uint8Array | null {
   } catch {
     return null;
   }
-  const joined = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    joined.set(p, off);
-    off += p.length;
-  }
-  return joined;
+  return concat(parts);
 }
 
 /** The PNG `iCCP` profile (keyword, NUL, method 0, zlib data), inflated; null if absent. */
