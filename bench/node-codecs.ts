@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import path from "node:path";
 import { type CodecModules, type Codecs, createCodecs } from "../src/pipeline/codecs";
 
 const require = createRequire(import.meta.url);
@@ -29,7 +30,7 @@ export async function loadNodeCodecModules(): Promise<CodecModules> {
     Object.entries(PATHS).map(async ([key, spec]) => {
       // Package paths resolve through node_modules; the project's own builds sit in wasm/.
       const bytes = await readFile(
-        spec.startsWith(".") ? new URL(spec, import.meta.url) : require.resolve(spec),
+        spec.startsWith(".") ? path.join(import.meta.dirname, spec) : require.resolve(spec),
       );
       return [key, await nodeWasm.compile(bytes)] as const;
     }),
