@@ -1,11 +1,12 @@
-// Starts both Workers together (`wrangler dev` with both configs) on a free loopback port
-// with a throw-away state directory, for the end-to-end tests and the latency benchmark.
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+// Starts the local system (the two Workers as two `wrangler dev` processes, dev-workers.mjs) on
+// free loopback ports with a throw-away state directory, for the end-to-end tests and benches.
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SignJWT } from "jose";
+import { spawnWorkers } from "./dev-workers.mjs";
 
 const root = join(import.meta.dirname, "..");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
@@ -46,32 +47,49 @@ export async function startLocalSystem(vars: Record<string, string>): Promise<Lo
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const args = ["dev", "-c", "wrangler.toml", "-c", "workers/processor.wrangler.toml"];
-  args.push("--ip", "127.0.0.1", "--port", String(port), "--persist-to", stateDir);
-  args.push("--show-interactive-dev-session=false");
-  for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
+  const ports = [await freePort(), await freePort(), await freePort()] as const;
+  const { processor, edge } = spawnWorkers({
+    root,
+    port,
+    processorPort: ports[0],
+    inspectorPorts: [ports[1], ports[2]],
+    persistTo: stateDir,
+    registry: join(stateDir, "registry"),
+    vars,
+    env: quietEnv,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let output = "";
-  const server: ChildProcess = spawn(wrangler, args, { cwd: root, env: quietEnv, detached: true });
-  server.stdout?.on("data", (d: Buffer) => {
-    output += d.toString();
-  });
-  server.stderr?.on("data", (d: Buffer) => {
-    output += d.toString();
-  });
+  for (const child of [processor, edge]) {
+    child.stdout?.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+    child.stderr?.on("data", (d: Buffer) => {
+      output += d.toString();
+    });
+  }
   const stop = () => {
-    if (server.pid) {
+    for (const child of [processor, edge]) {
+      if (!child.pid) continue;
       try {
-        process.kill(-server.pid, "SIGTERM");
+        process.kill(-child.pid, "SIGTERM");
       } catch {
         // already gone
       }
     }
     rmSync(stateDir, { recursive: true, force: true });
   };
+  // Up = the processor answers (anything: a queue message sent before its consumer registers
+  // would be dropped) and the edge's /healthz is ok.
   const deadline = Date.now() + 90_000;
+  let processorUp = false;
   while (Date.now() < deadline) {
     try {
-      if ((await fetch(`${base}/healthz`)).ok) return { base, output: () => output, stop };
+      processorUp ||= (await fetch(`http://127.0.0.1:${ports[0]}/`)).status > 0;
+      if (processorUp && (await fetch(`${base}/healthz`)).ok) {
+        return { base, output: () => output, stop };
+      }
     } catch {
       // not listening yet
     }

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Starts the whole system locally: .dev.vars with random secrets (first run only), D1
-// migrations, then both Workers in one workerd with local R2, D1 and Queues.
+// migrations, then the two Workers as two local processes (dev-workers.mjs) sharing local R2,
+// D1 and Queues.
 // Usage: npm start [-- --port N] [-- --persist-to DIR]
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { spawnWorkers } from "./dev-workers.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const wrangler = join(root, "node_modules", ".bin", "wrangler");
@@ -51,39 +53,34 @@ const migrate = spawnSync(
 );
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
-const dev = spawn(
-  wrangler,
-  [
-    "dev",
-    "-c",
-    "wrangler.toml",
-    "-c",
-    "workers/processor.wrangler.toml",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    port,
-    "--show-interactive-dev-session=false",
-    ...persistArgs,
-  ],
-  {
-    cwd: root,
-    stdio: "inherit",
-    // Offline-friendly: no Request.cf download, no telemetry.
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
-  },
-);
+// The processor listens next to the edge (port + 1) so its cron handler can be called; the
+// inspectors sit well away from both.
+const processorPort = Number(port) + 1;
+const { processor, edge } = spawnWorkers({
+  root,
+  port,
+  processorPort,
+  inspectorPorts: [Number(port) + 1442, Number(port) + 1443],
+  persistTo: persistTo || undefined,
+  registry: join(root, ".wrangler", "registry"),
+  // Offline-friendly: no Request.cf download, no telemetry.
+  env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+});
+const children = [processor, edge];
 for (const signal of ["SIGINT", "SIGTERM"]) {
-  process.on(signal, () => dev.kill(signal));
+  process.on(signal, () => {
+    for (const child of children) child.kill(signal);
+  });
 }
 
 // wrangler dev does not fire cron triggers by itself: run the sweeper (the processor's
-// `scheduled`, relayed by the edge) soon after start, then every 30 s (the deployed cron runs every minute).
+// `scheduled`) soon after start, then every 30 s (the deployed cron runs every minute).
 const base = `http://127.0.0.1:${port}`;
+const processorBase = `http://127.0.0.1:${processorPort}`;
 const sweepEveryMs = Number(process.env.SWEEP_INTERVAL_SECONDS ?? 30) * 1000;
 async function triggerSweep() {
   try {
-    await fetch(`${base}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`, {
+    await fetch(`${processorBase}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*`, {
       signal: AbortSignal.timeout(60_000),
     });
   } catch {
@@ -93,7 +90,13 @@ async function triggerSweep() {
 async function waitForHealth() {
   for (;;) {
     try {
-      if ((await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5_000) })).ok) return;
+      const processorUp =
+        (await fetch(processorBase, { signal: AbortSignal.timeout(5_000) })).status > 0;
+      const edge = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5_000) });
+      if (processorUp && edge.ok) {
+        console.log(`image host ready: API on ${base}, processor on ${processorBase}`);
+        return;
+      }
     } catch {
       // not listening yet
     }
@@ -104,4 +107,10 @@ waitForHealth().then(() => {
   void triggerSweep();
   setInterval(triggerSweep, sweepEveryMs).unref();
 });
-dev.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+// Either process ending ends the system: a half-running one would look healthy and lose work.
+for (const child of children) {
+  child.on("exit", (code, signal) => {
+    for (const other of children) if (other !== child) other.kill("SIGTERM");
+    process.exit(code ?? (signal ? 1 : 0));
+  });
+}

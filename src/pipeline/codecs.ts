@@ -229,10 +229,11 @@ interface AvifOptions {
 const avifEnc = avifEncFactory as EmscriptenFactory<EmEncoderModule<AvifOptions>>;
 
 /**
- * AVIF speed (aom cpu-used). sharp maps `effort` e to speed 9 - e; its default effort 4 (speed
- * 5) took 8.6 s for a 1024 px + 256 px pair from a real 12 MP photo in workerd, and local
- * wrangler's queue broker stalls on consumer invocations that long. Speed 8 (effort 1) takes
- * about 1 s; the bench compares against sharp at the same effort.
+ * AVIF speed (aom cpu-used). sharp maps `effort` e to speed 9 - e. Its default effort 4 (speed
+ * 5) was measured against sharp at the same effort on wrangler 4.164, whose local queue no longer
+ * stalls on long consumer runs: the pair took ~7.9 s instead of ~0.5 s (2.7x sharp) and the
+ * bytes did not come closer (thumb 1.25-1.32x sharp's, medium 1.04-1.18x; at speed 8 1.15-1.28x
+ * and 0.91-1.05x), so speed 8 (effort 1) stays; the bench compares against sharp at that effort.
  */
 export const AVIF_SPEED = 8;
 
