@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnWorkers } from "./dev-workers.mjs";
 
@@ -28,8 +28,10 @@ if (!/^\d{2,5}$/.test(port)) {
 }
 
 // Local state (D1, R2, queues) lives in .wrangler/state unless --persist-to names another dir.
-const persistTo = argValue("--persist-to", "");
-const persistArgs = persistTo ? ["--persist-to", persistTo] : [];
+// Always passed explicitly: each `wrangler dev` would otherwise keep its state next to its own
+// config file, and the processor (workers/) would see an empty D1 without migrations.
+const persistTo = resolve(argValue("--persist-to", join(root, ".wrangler", "state")));
+const persistArgs = ["--persist-to", persistTo];
 
 const devVars = join(root, ".dev.vars");
 if (!existsSync(devVars)) {
@@ -61,7 +63,7 @@ const { processor, edge } = spawnWorkers({
   port,
   processorPort,
   inspectorPorts: [Number(port) + 1442, Number(port) + 1443],
-  persistTo: persistTo || undefined,
+  persistTo,
   registry: join(root, ".wrangler", "registry"),
   // Offline-friendly: no Request.cf download, no telemetry.
   env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
