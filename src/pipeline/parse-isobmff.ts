@@ -394,7 +394,8 @@ function readGrid(
     );
   }
   const known = new Set(layout.items.map((i) => i.id));
-  if (!tiles.every((id) => known.has(id) && layout.iloc.some((l) => l.id === id))) {
+  const located = new Set(layout.iloc.map((l) => l.id));
+  if (!tiles.every((id) => known.has(id) && located.has(id))) {
     return fail("corrupt_image", "HEIF grid references a tile that is not in the file");
   }
   const first = tiles[0] ?? 0;

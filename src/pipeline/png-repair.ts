@@ -72,6 +72,9 @@ export function repairPng(
     // The trailer is the last 4 bytes of the last IDAT (no encoder writes bytes after it).
     const at = last.data + last.length - 4;
     if (last.length < 4 || u32be(bytes, at) !== stored) return null;
+    // Only the checksum may be wrong: an IDAT whose own CRC fails was damaged in transit, and
+    // recomputing its CRC would hide that.
+    if (crc32(bytes, last.start + 4, last.end - 4) !== u32be(bytes, last.end - 4)) return null;
     checksumAt = at;
     repairs.push("zlib_checksum");
   }

@@ -72,6 +72,18 @@ describe("repairPng (strict originals)", () => {
     expect(black).toBeGreaterThan(0);
   });
 
+  it("does not hide transit damage: a wrong checksum in an IDAT whose CRC fails stays refused", () => {
+    const bad = good.slice();
+    const walked = walkPng(bad, false);
+    if (!walked.ok) throw new Error(walked.error.detail);
+    const idat = walked.value.chunks.find((c) => c.type === "IDAT");
+    if (!idat) throw new Error("no IDAT");
+    // Flip the Adler-32's last byte without fixing the chunk's CRC.
+    const at = idat.data + idat.length - 1;
+    bad[at] = (bad[at] ?? 0) ^ 1;
+    expect(repairPng(bad, false)).toBeNull();
+  });
+
   it("leaves a sound PNG, and a stream broken beyond its checksum, alone", () => {
     expect(repairPng(good, false)).toBeNull();
     const broken = withChunk(good, "IDAT", (d) => d.slice(0, Math.floor(d.length / 2)));
