@@ -117,16 +117,32 @@ export function estimateDecodeMemory(
       return fullFrame("avif", inputBytes, pixels, inputCopies);
     case "heic":
       if (probe.tile) return heicGrid(probe, probe.tile, inputBytes, outPixels, inputCopies);
-      // Measured (single-image files): libheif holds input + ~5.4 bytes a pixel; its Y/Cb/Cr
-      // planes (1.5 bytes a pixel) are copied out before the instance is dropped and the
-      // (box-shrunk) RGBA frame is built from them in JS row by row, after the instance is
-      // gone, so the peak is WASM + planes + input copies.
-      return {
-        wasmBytes: inputBytes + pixels * WASM_BYTES_PER_PIXEL.heic + MIB,
-        jsBytes: pixels * 1.5 + inputCopies,
-        note: "libheif holds the full frame (~5.4 bytes a pixel in WASM)",
-      };
+      return heicSingle(probe, inputBytes, pixels, outPixels, inputCopies);
   }
+}
+
+/**
+ * A single-image HEIC. Measured (8-bit 4:2:0): libheif holds input + ~5.4 bytes a pixel, which
+ * scales with the planes for other chroma formats and depths. Its planes (1.5 bytes a pixel at
+ * 8-bit 4:2:0, up to 6 at 10-bit 4:4:4, from hvcC) are copied out before the instance is
+ * dropped; the (box-shrunk) RGBA frame is built from them after it is gone. So the peak is
+ * planes + input + the larger of libheif's memory and that frame.
+ */
+function heicSingle(
+  probe: HeaderProbe,
+  inputBytes: number,
+  pixels: number,
+  outPixels: number,
+  inputCopies: number,
+): DecodeMemory {
+  const planes = probe.heicPlaneBytes ?? 1.5;
+  const wasmBytes = inputBytes + pixels * WASM_BYTES_PER_PIXEL.heic * (planes / 1.5) + MIB;
+  return {
+    wasmBytes,
+    // The frame counts only where it outgrows libheif's memory, which is gone by then.
+    jsBytes: pixels * planes + inputCopies + Math.max(0, outPixels * 4 - wasmBytes),
+    note: `libheif holds the full frame (~${(WASM_BYTES_PER_PIXEL.heic * (planes / 1.5)).toFixed(1)} bytes a pixel in WASM, ${planes} in planes)`,
+  };
 }
 
 /** libheif's initial linear memory (260 pages): no HEIC decode takes less. */

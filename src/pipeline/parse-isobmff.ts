@@ -59,6 +59,11 @@ export interface IsoLayout {
   idat: number;
   /** `colr` properties of the primary item (an ICC one, an nclx one, or both), in order. */
   colr: Box[];
+  /**
+   * Bytes a pixel of the primary item's decoded HEVC planes, from its `hvcC` (chroma format and
+   * bit depth): 1.5 for 8-bit 4:2:0 up to 6 for 10-bit 4:4:4. 0 when there is no hvcC.
+   */
+  hevcPlaneBytes: number;
   /** Item type of the primary item ("hvc1", "av01", "grid"...); "" when it has no infe. */
   primaryType: string;
   /** Set when the primary item is a grid of tiles. */
@@ -148,6 +153,7 @@ export function walkIsobmff(b: Uint8Array, brands: string[]): Parse<IsoLayout> {
     ilocLengthSize: 0,
     idat: -1,
     colr: [],
+    hevcPlaneBytes: 0,
     primaryType: "",
     grid: null,
   };
@@ -305,6 +311,12 @@ function readProperties(b: Uint8Array, iprp: Box, primary: number, layout: IsoLa
     // imir axis 0 exchanges top and bottom (EXIF 4), axis 1 left and right (EXIF 2).
     else if (prop?.type === "imir") mirror = ((b[prop.data] ?? 0) & 1) === 0 ? 2 : 1;
     else if (prop?.type === "colr") layout.colr.push(prop);
+    else if (prop?.type === "hvcC" && prop.end - prop.data >= 18) {
+      // hvcC: chromaFormat in the low 2 bits of byte 16, bitDepthLumaMinus8 in the low 3 of 17.
+      const samples = [1, 1.5, 2, 3][(b[prop.data + 16] ?? 1) & 3] ?? 1.5;
+      const depth = ((b[prop.data + 17] ?? 0) & 7) + 8;
+      layout.hevcPlaneBytes = samples * (depth > 8 ? 2 : 1);
+    }
   }
   layout.orientation = IROT_IMIR_TO_EXIF[rot]?.[mirror] ?? 1;
   if (layout.width > 0) return;

@@ -79,8 +79,10 @@ function readDims(b: Uint8Array, format: ImageFormat): Parse<Dims> {
     case "heic": {
       const r = walkIsobmff(b, ftypBrands(b) ?? []);
       if (!r.ok) return r;
-      const { width, height, frames, orientation, hasAlpha, grid } = r.value;
-      const base = { ...NOT_JPEG, width, height, frames, orientation, hasAlpha };
+      const { width, height, frames, orientation, hasAlpha, grid, hevcPlaneBytes } = r.value;
+      const planes =
+        format === "heic" && hevcPlaneBytes > 0 ? { heicPlaneBytes: hevcPlaneBytes } : {};
+      const base = { ...NOT_JPEG, width, height, frames, orientation, hasAlpha, ...planes };
       const dims = grid
         ? { ...base, tile: { width: grid.tileWidth, height: grid.tileHeight } }
         : base;

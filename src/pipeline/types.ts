@@ -56,6 +56,8 @@ export interface HeaderProbe {
    * (libavif decodes those).
    */
   avifPlaneBytes?: number;
+  /** A HEIC's decoded planes, bytes a pixel (from hvcC; 1.5 for 8-bit 4:2:0). */
+  heicPlaneBytes?: number;
 }
 
 /** Named size preset: fit inside maxWidth x maxHeight, never upscale. */

@@ -122,3 +122,30 @@ describe("HEIC grid decode size and memory", () => {
     expect(decodeMemoryProblem(probe, m)).toMatch(/5\.4 bytes a pixel/);
   });
 });
+
+describe("single-image HEIC memory model", () => {
+  const single = (heicPlaneBytes: number): HeaderProbe => ({
+    format: "heic",
+    width: 4032,
+    height: 3024,
+    frames: 1,
+    orientation: 1,
+    hasAlpha: false,
+    progressive: false,
+    coefficientBytes: 0,
+    heicPlaneBytes,
+  });
+  const problem = (p: HeaderProbe) =>
+    decodeMemoryProblem(p, estimateDecodeMemory(p, 2_000_000, { width: 4032, height: 3024 }));
+
+  it("admits a 12 MP 8-bit 4:2:0 phone photo, and counts its unshrunk RGBA frame", () => {
+    expect(problem(single(1.5))).toBeNull();
+    const m = estimateDecodeMemory(single(1.5), 2_000_000, { width: 4032, height: 3024 });
+    // The frame (48.8 MB) is built after libheif's memory (~67 MB) is gone: no extra peak.
+    expect(m.jsBytes).toBe(4032 * 3024 * 1.5 + 2_000_000);
+  });
+
+  it("refuses the same size at 10-bit 4:4:4, whose planes and decoder are four times larger", () => {
+    expect(problem(single(6))).toMatch(/6 in planes/);
+  });
+});

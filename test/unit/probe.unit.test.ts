@@ -13,6 +13,15 @@ const AVIF_PLANE_BYTES: Record<string, number> = {
   "avif/exif-xmp.avif": 6,
 };
 
+/** HEIC planes from hvcC: these heif-enc files are 4:4:4, 4:2:0 and monochrome, all 8-bit. */
+const HEIC_PLANE_BYTES: Record<string, number> = {
+  "heic/exif.heic": 3,
+  "heic/photo.heic": 3,
+  "heic/alpha.heic": 1.5,
+  "heic/irot-orientation-6.heic": 1.5,
+  "heic/gray.heic": 1,
+};
+
 describe("probeHeader on the corpus", () => {
   for (const row of manifest) {
     it(`${row.file} → ${row.probe}`, () => {
@@ -44,6 +53,7 @@ describe("probeHeader on the corpus", () => {
           // A PNG says whether it is Adam7-interlaced (its decoder then holds the full frame).
           ...(row.format === "png" ? { interlaced: row.file === "png/interlaced.png" } : {}),
           ...(row.file in AVIF_PLANE_BYTES ? { avifPlaneBytes: AVIF_PLANE_BYTES[row.file] } : {}),
+          ...(row.file in HEIC_PLANE_BYTES ? { heicPlaneBytes: HEIC_PLANE_BYTES[row.file] } : {}),
         },
       });
     });
