@@ -3,7 +3,7 @@ import avifEncFactory from "@jsquash/avif/codec/enc/avif_enc.js";
 import jpegEncFactory from "@jsquash/jpeg/codec/enc/mozjpeg_enc.js";
 import webpDecFactory from "@jsquash/webp/codec/dec/webp_dec.js";
 import webpEncFactory from "@jsquash/webp/codec/enc/webp_enc_simd.js";
-import { decodeAvifDav1d } from "./avif-dav1d";
+import { AvifDecodeError, decodeAvifDav1d } from "./avif-dav1d";
 import { findAvifItems } from "./avif-item";
 import {
   CodecError,
@@ -19,7 +19,7 @@ import {
 } from "./codec-glue";
 import { decodeGifFirstFrame } from "./gif-decode";
 import { decodeHeic } from "./heic-decode";
-import { type DecodeHint, decodeJpegTurbo } from "./jpeg-turbo";
+import { type DecodeHint, decodeJpegTurbo, JpegTurboError } from "./jpeg-turbo";
 import { walkIsobmff } from "./parse-isobmff";
 import { walkWebp } from "./parse-webp";
 import { decodePngScaled, PngDecodeError } from "./png-stream";
@@ -35,7 +35,7 @@ import {
   vp8Payload,
 } from "./webp-alpha";
 import { firstWebpFrame } from "./webp-frame";
-import { decodeWebpScaled, webpScaledSize } from "./webp-scaled";
+import { decodeWebpScaled, WebpDecodeError, webpScaledSize } from "./webp-scaled";
 
 export type { RgbaImage } from "./codec-glue";
 export { WasmMemoryMeter } from "./codec-glue";
@@ -355,14 +355,16 @@ export function createCodecs(modules: CodecModules): Codecs {
       return { ok: true, value: img };
     } catch (e) {
       // A trap or abort (OOM included) kills only the per-call instance, already dropped here.
-      // A decoder that reports an error (libjpeg's error_exit, PngDecodeError) saw bad data.
-      // (JpegTurboError is libjpeg's error_exit: bad data, or libjpeg's own out-of-memory.)
-      // The PNG decoder reports bad data as PngDecodeError; anything else it throws (an
-      // allocation failure, a bug) says nothing about the file.
-      const trapped =
-        e instanceof WebAssembly.RuntimeError ||
-        (e instanceof CodecError && e.trapped) ||
-        (format === "png" && !(e instanceof PngDecodeError));
+      // Only a decoder's own report of bad data (libjpeg's error_exit, libwebp's and dav1d's
+      // status codes, our PNG decoder, an emscripten decoder's error return) says the file is
+      // corrupt; anything else (a trap, an allocation failure, a bug) says nothing about it.
+      const badData =
+        e instanceof JpegTurboError ||
+        e instanceof WebpDecodeError ||
+        e instanceof AvifDecodeError ||
+        e instanceof PngDecodeError ||
+        (e instanceof CodecError && !e.trapped);
+      const trapped = !badData;
       const code = trapped ? "decode_failed" : "corrupt_image";
       return fail(code, `${format} decode failed: ${message(e)}`);
     }
