@@ -1,5 +1,5 @@
 import type { AvifItems } from "./avif-item";
-import { type RgbaImage, type WasmMemoryMeter, wasiStubs } from "./codec-glue";
+import { instantiateStandalone, type RgbaImage, type WasmMemoryMeter } from "./codec-glue";
 
 /** dav1d reported bad data, or the picture is not what the container declared. */
 export class AvifDecodeError extends Error {}
@@ -74,19 +74,13 @@ export function decodeAvifDav1d(
   height: number,
   factor: number,
 ): RgbaImage {
-  let memory: WebAssembly.Memory | null = null;
-  const inst = new WebAssembly.Instance(module, {
-    env: { emscripten_notify_memory_growth: () => meter.sample() },
-    wasi_snapshot_preview1: wasiStubs(
-      () => memory,
-      (code) => new AvifDecodeError(`dav1d exited with ${code}`),
-    ),
-  });
-  const ex = inst.exports;
-  if (!isAvifDav1d(ex)) throw new Error("avif-dav1d.wasm: unexpected exports");
-  memory = ex.memory;
-  ex._initialize();
-  meter.track(ex.memory);
+  const ex = instantiateStandalone(
+    module,
+    meter,
+    isAvifDav1d,
+    "avif-dav1d.wasm",
+    (code) => new AvifDecodeError(`dav1d exited with ${code}`),
+  );
   try {
     const color = copyIn(ex, items.color);
     const alpha = items.alpha ? copyIn(ex, items.alpha) : 0;

@@ -251,6 +251,36 @@ export function encodePngWithSquoosh(
   }
 }
 
+/** What every standalone build in wasm/ exports besides its own functions. */
+interface StandaloneExports {
+  memory: WebAssembly.Memory;
+  _initialize(): void;
+}
+
+/**
+ * Instantiates one of our standalone codec builds (wasm/*): WASI stubs, `_initialize`, and its
+ * memory tracked by `meter` (the caller releases it when done).
+ */
+export function instantiateStandalone<T extends StandaloneExports>(
+  module: WebAssembly.Module,
+  meter: WasmMemoryMeter,
+  hasExports: (e: WebAssembly.Exports) => e is WebAssembly.Exports & T,
+  name: string,
+  exitError: (code: number) => Error,
+): T {
+  let memory: WebAssembly.Memory | null = null;
+  const inst = new WebAssembly.Instance(module, {
+    env: { emscripten_notify_memory_growth: () => meter.sample() },
+    wasi_snapshot_preview1: wasiStubs(() => memory, exitError),
+  });
+  const ex = inst.exports;
+  if (!hasExports(ex)) throw new Error(`${name}: unexpected exports`);
+  memory = ex.memory;
+  ex._initialize();
+  meter.track(ex.memory);
+  return ex;
+}
+
 /**
  * WASI imports for standalone codec builds: an empty environment, no files (nothing in a
  * decode path writes one; if something does, it is dropped), and `proc_exit` as an error.

@@ -1,4 +1,4 @@
-import { type RgbaImage, type WasmMemoryMeter, wasiStubs } from "./codec-glue";
+import { instantiateStandalone, type RgbaImage, type WasmMemoryMeter } from "./codec-glue";
 import type { DecodeHint } from "./jpeg-turbo";
 
 /** libwebp reported bad data (a VP8StatusCode other than OK). */
@@ -56,19 +56,13 @@ export function decodeWebpScaled(
   width: number,
   height: number,
 ): RgbaImage {
-  let memory: WebAssembly.Memory | null = null;
-  const inst = new WebAssembly.Instance(module, {
-    env: { emscripten_notify_memory_growth: () => meter.sample() },
-    wasi_snapshot_preview1: wasiStubs(
-      () => memory,
-      (code) => new WebpDecodeError(`libwebp exited with ${code}`),
-    ),
-  });
-  const ex = inst.exports;
-  if (!isWebpScaled(ex)) throw new Error("webp-scaled.wasm: unexpected exports");
-  memory = ex.memory;
-  ex._initialize();
-  meter.track(ex.memory);
+  const ex = instantiateStandalone(
+    module,
+    meter,
+    isWebpScaled,
+    "webp-scaled.wasm",
+    (code) => new WebpDecodeError(`libwebp exited with ${code}`),
+  );
   try {
     const outBytes = width * height * 4;
     const src = ex.malloc(bytes.length) >>> 0;
