@@ -1,8 +1,10 @@
-// Runs both Workers together (`wrangler dev` with both configs, local D1/R2/Queues) and
+// Runs the local system (the two Workers as two `wrangler dev` processes, local D1/R2/Queues) and
 // drives the whole path over HTTP: create -> PUT -> queue -> processor -> ready -> view -> bytes.
 // Tokens are verified the production way: RS256/ES256 against a JWKS endpoint, served here by
 // a local HTTP stand-in for the identity provider.
+import { readFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
+import path from "node:path";
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from "jose";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -165,5 +167,29 @@ describe("end to end, both Workers", () => {
 
     expect((await api("alice", `/v1/images/${id}`, { method: "DELETE" })).status).toBe(204);
     expect((await fetch(location.replace(/^https?:\/\/[^/]+/, base))).status).toBe(404);
+  });
+
+  it("processes a HEIC through the bundled processor (libheif's glue in the real bundle)", async () => {
+    const heic = readFileSync(
+      path.join(import.meta.dirname, "..", "fixtures", "heic", "photo.heic"),
+    );
+    const created = await api("alice", "/v1/images", { method: "POST" });
+    const { id, upload } = (await created.json()) as { id: string; upload: { url: string } };
+    const put = await fetch(upload.url.replace(/^https?:\/\/[^/]+/, base), {
+      method: "PUT",
+      body: heic,
+    });
+    expect(put.status).toBe(200);
+    let body: { status: string; format: string | null; failure?: unknown } = {
+      status: "",
+      format: null,
+    };
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      body = (await (await api("alice", `/v1/images/${id}`)).json()) as typeof body;
+      if (body.status === "ready" || body.status === "failed") break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect([body.status, body.format, body.failure]).toEqual(["ready", "heic", undefined]);
   });
 });
