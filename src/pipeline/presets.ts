@@ -20,7 +20,7 @@ import type { TransformOptions } from "./types";
  * 3840x2160 screenshot (not shrunk, 32 MiB RGBA) peaks at 33-37 MiB of JS heap, 6016x3384
  * (shrunk by 2) at 22-25 MiB, a 10000x10000 1-bit scan (by 4) at 27-29 MiB. That frame is at
  * most ~(2 x 2048)^2 px (64 MiB, just under 4096 px a side), so PNG up to 100 MP passes on
- * memory and only the file (held twice in JS) grows; the worst size refuses files over ~15 MiB. An
+ * memory and only the file (held once in JS) grows; the worst size refuses files over ~30 MiB. An
  * Adam7 (interlaced) PNG is assembled at full size (4 bytes a pixel, 5 with the shrunk copy)
  * and so stops near 19 MP. Animated WebP and libavif hold full frames (5.1 and ~24 bytes a
  * pixel of WASM at 8-12 MP, + 4 in JS): the estimate admits ~10.5 and ~3.5 MP of those.
