@@ -26,12 +26,7 @@ export default defineConfig(async () => {
             cloudflareTest({
               main: "./workers/edge.ts",
               wrangler: { configPath: "./wrangler.toml" },
-              // The edge's PROCESSOR binding only relays the local cron (workers/edge.ts); the
-              // processor's own tests cover the sweep, so the edge tests bind a plain 404.
-              miniflare: {
-                bindings,
-                serviceBindings: { PROCESSOR: () => new Response(null, { status: 404 }) },
-              },
+              miniflare: { bindings },
             }),
           ],
           test: {
