@@ -15,6 +15,12 @@ export interface RgbaImage {
   data: Uint8Array;
 }
 
+/** True when any pixel of an RGBA buffer is not fully opaque. */
+export function hasTransparency(rgba: Uint8Array): boolean {
+  for (let i = 3; i < rgba.length; i += 4) if (rgba[i] !== 255) return true;
+  return false;
+}
+
 /** What the emscripten JS glue returns for a decoded image (an ImageData or its polyfill). */
 interface ImageDataLike {
   width: number;

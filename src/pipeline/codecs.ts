@@ -12,6 +12,7 @@ import {
   type EmscriptenFactory,
   type EmWebpDecoderModule,
   encodePngWithSquoosh,
+  hasTransparency,
   type RgbaImage,
   toRgba,
   WasmMemoryMeter,
@@ -255,11 +256,6 @@ function avifOptions(quality: number): AvifOptions {
   };
 }
 
-function hasAnyTransparency(rgba: Uint8Array): boolean {
-  for (let i = 3; i < rgba.length; i += 4) if (rgba[i] !== 255) return true;
-  return false;
-}
-
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -400,7 +396,7 @@ export function createCodecs(modules: CodecModules): Codecs {
         case "webp": {
           // A transparent image: colour through libwebp as opaque, alpha coded in webp-alpha.ts
           // (libwebp's own alpha encoder peaks at ~38 B/px, over the isolate at 2048 px).
-          const alpha = hasAnyTransparency(data) ? takeAlpha(data, width) : null;
+          const alpha = hasTransparency(data) ? takeAlpha(data, width) : null;
           let lossy: Uint8Array | null;
           try {
             lossy = await withEmscripten(webpEnc, modules.webpEncoder, meter, (m) =>

@@ -26,6 +26,8 @@ export interface PngLayout {
 /** The 8-byte PNG signature. */
 export const PNG_SIGNATURE = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const MAX_CHUNKS = 100_000;
+/** Samples a pixel per PNG colour type (gray, RGB, palette, gray + alpha, RGBA). */
+export const PNG_CHANNELS: Readonly<Record<number, number>> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 const VALID_DEPTHS: Record<number, readonly number[]> = {
   0: [1, 2, 4, 8, 16],
   2: [8, 16],

@@ -1,6 +1,6 @@
 import { crc32, u32be } from "./bytes";
 import { ZlibInflater } from "./inflate";
-import { type PngChunk, walkPng } from "./parse-png";
+import { PNG_CHANNELS, type PngChunk, walkPng } from "./parse-png";
 
 /**
  * Strict originals: some PNGs decode in lenient decoders (browsers, ImageMagick) but not in
@@ -11,9 +11,6 @@ import { type PngChunk, walkPng } from "./parse-png";
  * show for such an index). The result decodes strictly and looks as the upload did where it
  * decoded at all.
  */
-
-/** Samples a pixel per PNG colour type. */
-const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
 /** What was repaired; reported in the image JSON (`originalRepairs`). */
 export type PngRepair = "zlib_checksum" | "palette_size";
@@ -54,7 +51,7 @@ export function repairPng(
   // repair (and a zip bomb stops here).
   const width = u32be(bytes, ihdr.data);
   const height = u32be(bytes, ihdr.data + 4);
-  const channels = CHANNELS[colorType] ?? 4;
+  const channels = PNG_CHANNELS[colorType] ?? 4;
   const limit = 2 * height * (1 + Math.ceil((width * channels * depth) / 8));
   let produced = 0;
   try {

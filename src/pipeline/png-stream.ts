@@ -2,7 +2,7 @@ import { crc32, u16be, u32be } from "./bytes";
 import type { RgbaImage } from "./codec-glue";
 import { InflateError, ZlibInflater } from "./inflate";
 import type { DecodeHint } from "./jpeg-turbo";
-import { walkPng } from "./parse-png";
+import { PNG_CHANNELS, walkPng } from "./parse-png";
 import { boxShrinkSize, RowShrinker } from "./row-shrink";
 
 /**
@@ -31,9 +31,6 @@ interface PngHeader {
   colorType: number;
   interlaced: boolean;
 }
-
-/** Samples per pixel by colour type (gray, -, RGB, palette, gray+alpha, -, RGBA). */
-const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
 /** Adam7 passes: x0, y0, dx, dy. */
 const ADAM7 = [
@@ -307,7 +304,7 @@ export function decodePngScaled(bytes: Uint8Array, hint?: DecodeHint): RgbaImage
     else if (c.type === "PLTE") plte = data;
     else trns = data;
   }
-  const channels = CHANNELS[h.colorType] ?? 0;
+  const channels = PNG_CHANNELS[h.colorType] ?? 0;
   const bitsPerPixel = channels * h.depth;
   // Filters work on whole bytes: the distance to "the same byte of the pixel to the left".
   const bpp = Math.max(1, bitsPerPixel >> 3);

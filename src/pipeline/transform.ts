@@ -1,4 +1,5 @@
 import { rgbaToThumbHash } from "thumbhash";
+import { hasTransparency } from "./codec-glue";
 import type { Codecs, DecodeHint, RgbaImage } from "./codecs";
 import { decideColour, describeColour, readColourSource } from "./colour-source";
 import { decodeMemoryProblem, estimateDecodeMemory } from "./decode-memory";
@@ -53,12 +54,6 @@ export function fitInside(
     width: Math.max(1, Math.round(width * scale)),
     height: Math.max(1, Math.round(height * scale)),
   };
-}
-
-function hasTransparency(img: RgbaImage): boolean {
-  const d = img.data;
-  for (let i = 3; i < d.length; i += 4) if ((d[i] ?? 255) !== 255) return true;
-  return false;
 }
 
 function toBase64(bytes: Uint8Array): string {
@@ -292,7 +287,7 @@ export async function transformImage(
       `header says ${probe.width}x${probe.height} (decode at ${expected.width}x${expected.height}) but pixels are ${full.width}x${full.height}`,
     );
   }
-  const alpha = probe.hasAlpha && hasTransparency(full);
+  const alpha = probe.hasAlpha && hasTransparency(full.data);
   // Variants carry no profile, so browsers show them as sRGB: a P3 or Adobe RGB source is
   // converted once here, on the decoded (already scaled) frame, before any preset. The stripped
   // `original` keeps its profile and needs nothing; a re-encoded one has none, so it is made

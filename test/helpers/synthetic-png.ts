@@ -5,22 +5,8 @@
  * (by default they cycle, so every filter is exercised), and IDAT is split like real encoders
  * do.
  */
-
-let crcTable: Uint32Array | null = null;
-
-function crc32(b: Uint8Array): number {
-  if (!crcTable) {
-    crcTable = new Uint32Array(256);
-    for (let n = 0; n < 256; n++) {
-      let c = n;
-      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-      crcTable[n] = c >>> 0;
-    }
-  }
-  let c = 0xffffffff;
-  for (const v of b) c = (crcTable[(c ^ v) & 0xff] ?? 0) ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
+import { concat, crc32 } from "../../src/pipeline/bytes";
+import { PNG_SIGNATURE } from "../../src/pipeline/parse-png";
 
 function u32(v: number): number[] {
   return [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
@@ -39,17 +25,7 @@ export function pngChunk(type: string, data: Uint8Array, badCrc = false): Uint8A
 
 /** The signature followed by `chunks`. */
 export function pngFile(chunks: readonly Uint8Array[]): Uint8Array {
-  const sig = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-  let total = sig.length;
-  for (const c of chunks) total += c.length;
-  const out = new Uint8Array(total);
-  out.set(sig, 0);
-  let at = sig.length;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concat([PNG_SIGNATURE, ...chunks]);
 }
 
 /** IHDR payload. */
@@ -79,15 +55,7 @@ export async function zlibCompress(parts: Iterable<Uint8Array>): Promise<Uint8Ar
   for (const p of parts) await writer.write(p);
   await writer.close();
   await reading;
-  let total = 0;
-  for (const p of out) total += p.length;
-  const joined = new Uint8Array(total);
-  let at = 0;
-  for (const p of out) {
-    joined.set(p, at);
-    at += p.length;
-  }
-  return joined;
+  return concat(out);
 }
 
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
