@@ -1,6 +1,8 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { Response as MiniflareResponse } from "miniflare";
 import { defineConfig } from "vitest/config";
+import { cloudflareApiStandIn } from "./test/stand-ins/cloudflare-api";
 
 // Test-only secrets; local dev gets random ones in .dev.vars from `npm start`.
 const TEST_SECRETS = {
@@ -8,9 +10,14 @@ const TEST_SECRETS = {
   URL_SIGNING_KEYS: "k1:test-signing-secret-one,k0:test-signing-secret-old",
 };
 
+/** The edge tests purge a zone through a local stand-in of Cloudflare's API. */
+const ZONE = { CF_ZONE_ID: "test-zone", CF_API_TOKEN: "test-api-token" };
+const CF_API_BASE_URL = "https://cloudflare-api.stand-in/client/v4";
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   const bindings = { ...TEST_SECRETS, TEST_MIGRATIONS: migrations };
+  const cloudflareApi = cloudflareApiStandIn(ZONE.CF_ZONE_ID, ZONE.CF_API_TOKEN);
   return {
     test: {
       projects: [
@@ -26,7 +33,17 @@ export default defineConfig(async () => {
             cloudflareTest({
               main: "./workers/edge.ts",
               wrangler: { configPath: "./wrangler.toml" },
-              miniflare: { bindings },
+              miniflare: {
+                bindings: { ...bindings, ...ZONE, CF_API_BASE_URL },
+                // Every outbound fetch of the edge: only the purge client makes any.
+                outboundService: async (request) => {
+                  const res = await cloudflareApi.fetch(request);
+                  return new MiniflareResponse(res.body, {
+                    status: res.status,
+                    headers: res.headers,
+                  });
+                },
+              },
             }),
           ],
           test: {
@@ -40,7 +57,20 @@ export default defineConfig(async () => {
             cloudflareTest({
               main: "./workers/processor.ts",
               wrangler: { configPath: "./workers/processor.wrangler.toml" },
-              miniflare: { bindings },
+              miniflare: {
+                bindings,
+                serviceBindings: {
+                  EDGE: { name: "edge-stand-in", entrypoint: "CacheInvalidation" },
+                },
+                workers: [
+                  {
+                    name: "edge-stand-in",
+                    modules: true,
+                    scriptPath: "./test/stand-ins/edge-cache-invalidation.js",
+                    compatibilityDate: "2026-11-01",
+                  },
+                ],
+              },
             }),
           ],
           test: {

@@ -5,7 +5,7 @@
  */
 import { parseKeyring, signPath, verifyPath } from "../src/auth/url-signing";
 import { parseRange } from "../src/domain/http-range";
-import { negotiateFormat } from "../src/domain/images";
+import { formatClass, negotiateFormat } from "../src/domain/images";
 
 const N = Number(process.env.BENCH_EDGE_ITERATIONS ?? 10_000);
 const ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
@@ -46,7 +46,9 @@ const rows = [
     verifyPath(ring, "view", path, { kid: params.kid, exp: params.exp, sig: params.sig }, now),
   ),
   await measure("sign view URL", () => signPath(ring, "view", path, expires)),
-  await measure("negotiate format", () => negotiateFormat(["jpeg", "webp", "avif"], ACCEPT)),
+  await measure("negotiate format", () =>
+    negotiateFormat(["jpeg", "webp", "avif"], formatClass(ACCEPT)),
+  ),
   await measure("parse Range", () => parseRange("bytes=100-199", 50_000)),
 ];
 

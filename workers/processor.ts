@@ -1,10 +1,11 @@
 import {
+  edgePurgePort,
   loadProcessorConfig,
   type ProcessorConfig,
   type ProcessorEnv,
 } from "../src/config/processor";
 import { retryDelaySeconds } from "../src/domain/retry";
-import { parseEvent, queueProducer } from "../src/events/producer";
+import { eventImageId, parseEvent, queueProducer } from "../src/events/producer";
 import { createLogger } from "../src/observability/logger";
 import { D1MetricsSink } from "../src/observability/metrics";
 import { createWorkerdCodecs } from "../src/pipeline/codecs-workerd";
@@ -17,6 +18,7 @@ import {
   type ProcessorDeps,
   stageOptions,
 } from "../src/use-cases/process-image";
+import { relayInvalidator } from "../src/use-cases/purge-cache";
 import { sweep } from "../src/use-cases/sweep";
 
 const codecs = createWorkerdCodecs();
@@ -25,13 +27,17 @@ const baseLog = createLogger({ worker: "processor" });
 /** The processing deps for one batch or sweep, from the parsed configuration. */
 function buildDeps(env: ProcessorEnv, config: ProcessorConfig): ProcessorDeps {
   const options = stageOptions(config);
+  const events = queueProducer(env.EVENTS);
+  const edge = edgePurgePort(env);
   return {
     images: new ImageRepository(env.DB),
     store: new ObjectStore(env.BUCKET),
-    events: queueProducer(env.EVENTS),
+    events,
     now: Date.now,
     log: baseLog,
     metrics: new D1MetricsSink(env.DB, "processor"),
+    invalidate: relayInvalidator({ edge, events, log: baseLog }),
+    edge,
     transform: (bytes, stage) => transformImage(bytes, options[stage], codecs),
   };
 }
@@ -58,7 +64,7 @@ export default {
         message.ack();
         continue;
       }
-      const log = deps.log.with({ imageId: event.imageId });
+      const log = deps.log.with({ imageId: eventImageId(event) });
       try {
         const outcome = deadLetters
           ? await handleDeadLetter(event, deps)

@@ -1,6 +1,8 @@
 import { z } from "zod";
 import type { JwtVerifierConfig } from "../auth/jwt";
 import { parseKeyring, type SigningKeyring } from "../auth/url-signing";
+import { normaliseRefererPattern } from "../domain/hotlink";
+import type { ZonePurgeConfig } from "../storage/zone-purge";
 
 /** Validated configuration of the edge Worker. */
 export interface Config {
@@ -11,6 +13,10 @@ export interface Config {
   viewUrlTtlSeconds: number;
   /** Browser origins allowed by CORS: any (`*`) or an exact list. */
   corsAllowedOrigins: "*" | string[];
+  /** Sites allowed to embed every public image (normalised patterns; empty: no global list). */
+  hotlinkAllowedReferers: string[];
+  /** Cloudflare's purge API for the zone, when `CF_ZONE_ID` and `CF_API_TOKEN` are set. */
+  zonePurge: ZonePurgeConfig | null;
 }
 
 const positiveInt = z.coerce.number().int().positive();
@@ -26,7 +32,23 @@ const EnvSchema = z.object({
   UPLOAD_URL_TTL_SECONDS: positiveInt,
   VIEW_URL_TTL_SECONDS: positiveInt,
   CORS_ALLOWED_ORIGINS: z.string().default("*"),
+  HOTLINK_ALLOWED_REFERERS: z.string().default(""),
+  CF_ZONE_ID: z.string().default(""),
+  CF_API_TOKEN: z.string().default(""),
+  CF_API_BASE_URL: z.url({ protocol: /^https?$/ }).default("https://api.cloudflare.com/client/v4"),
 });
+
+/** Parses `HOTLINK_ALLOWED_REFERERS` (comma-separated host patterns); null when one is invalid. */
+function parseRefererList(spec: string): string[] | null {
+  const patterns: string[] = [];
+  for (const raw of spec.split(",")) {
+    if (raw.trim() === "") continue;
+    const pattern = normaliseRefererPattern(raw);
+    if (pattern === null) return null;
+    patterns.push(pattern);
+  }
+  return patterns;
+}
 
 /**
  * Parses `CORS_ALLOWED_ORIGINS`: empty or containing `*` allows any origin; otherwise a
@@ -68,6 +90,15 @@ export function loadConfig(env: Env): Config {
   } else {
     throw new ConfigError("set JWT_JWKS_URL, or JWT_SECRET with at least 32 characters");
   }
+  const hotlinkAllowedReferers = parseRefererList(e.HOTLINK_ALLOWED_REFERERS);
+  if (!hotlinkAllowedReferers) {
+    throw new ConfigError(
+      "HOTLINK_ALLOWED_REFERERS must be comma-separated hosts such as example.com or *.example.org",
+    );
+  }
+  if ((e.CF_ZONE_ID === "") !== (e.CF_API_TOKEN === "")) {
+    throw new ConfigError("set both CF_ZONE_ID and the CF_API_TOKEN secret, or neither");
+  }
   const config: Config = {
     jwt,
     signing,
@@ -75,6 +106,11 @@ export function loadConfig(env: Env): Config {
     uploadUrlTtlSeconds: e.UPLOAD_URL_TTL_SECONDS,
     viewUrlTtlSeconds: e.VIEW_URL_TTL_SECONDS,
     corsAllowedOrigins: parseAllowedOrigins(e.CORS_ALLOWED_ORIGINS),
+    hotlinkAllowedReferers,
+    zonePurge:
+      e.CF_ZONE_ID === ""
+        ? null
+        : { zoneId: e.CF_ZONE_ID, apiToken: e.CF_API_TOKEN, apiBase: e.CF_API_BASE_URL },
   };
   cache.set(env, config);
   return config;

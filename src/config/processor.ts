@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { MetadataPolicy } from "../pipeline/types";
+import type { EdgePurgePort } from "../use-cases/purge-cache";
 import type { SweepSettings } from "../use-cases/sweep";
 import { ConfigError } from "./env";
 
@@ -9,6 +10,7 @@ export type ProcessorEnv = Pick<
   | "DB"
   | "BUCKET"
   | "EVENTS"
+  | "EDGE"
   | "MAX_PIXELS"
   | "METADATA_POLICY"
   | "SWEEP_PENDING_TTL_SECONDS"
@@ -64,4 +66,16 @@ export function loadProcessorConfig(env: ProcessorEnv): ProcessorConfig {
       batch: Math.max(1, e.SWEEP_BATCH),
     },
   };
+}
+
+/**
+ * The edge's purge entrypoint from the `EDGE` service binding. `wrangler types` types a
+ * binding to another config's entrypoint as a plain `Service`, so the RPC method is named
+ * here; a missing method fails at call time and the purge goes to the queue.
+ */
+export function edgePurgePort(env: Pick<ProcessorEnv, "EDGE">): EdgePurgePort | null {
+  const binding = env.EDGE as Service | undefined;
+  if (!binding) return null;
+  const rpc = binding as unknown as EdgePurgePort;
+  return { purge: (request) => rpc.purge(request) };
 }

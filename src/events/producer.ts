@@ -19,3 +19,9 @@ export function parseEvent(body: unknown): ImageEvent | null {
   const parsed = ImageEvent.safeParse(body);
   return parsed.success ? parsed.data : null;
 }
+
+/** The image an event is about, for log lines; undefined for owner-wide events. */
+export function eventImageId(event: ImageEvent): string | undefined {
+  if (event.type !== "CachePurgeRequested") return event.imageId;
+  return event.target.kind === "image" ? event.target.imageId : undefined;
+}

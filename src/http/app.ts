@@ -5,6 +5,7 @@ import { authenticate, corsPolicy, hardenResponses, requestId, services } from "
 import { problemResponse } from "./problem";
 import { publicDeliveryApp, signedDeliveryApp } from "./routes/delivery";
 import { imagesApp } from "./routes/images";
+import { settingsApp } from "./routes/settings";
 import { uploadsApp } from "./routes/uploads";
 
 /** Builds the edge Worker's HTTP app. */
@@ -19,6 +20,7 @@ export function createApp() {
   app.use(services());
   app.use("/v1/*", authenticate());
   app.route("/v1/images", imagesApp);
+  app.route("/v1/settings", settingsApp);
   app.route("/upload", uploadsApp);
   app.route("/d", signedDeliveryApp);
   app.route("/i", publicDeliveryApp);

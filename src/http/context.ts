@@ -1,6 +1,8 @@
 import type { JwtVerifier } from "../auth/jwt";
 import type { Config } from "../config/env";
 import type { Principal } from "../domain/access";
+import type { SettingsRepository } from "../storage/settings-repository";
+import type { DeliveryDeps } from "../use-cases/deliver-variant";
 import type { Deps } from "../use-cases/deps";
 
 /** Services built once per request and shared through the context. */
@@ -8,6 +10,9 @@ export interface Services {
   config: Config;
   /** What the use cases run on: repository, object store, events, clock, logger, metrics. */
   deps: Deps;
+  /** What the view path uses: the edge cache first, D1 and R2 on a miss. */
+  delivery: DeliveryDeps;
+  settings: SettingsRepository;
   verifyJwt: JwtVerifier;
 }
 

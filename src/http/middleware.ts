@@ -9,8 +9,12 @@ import { queueProducer } from "../events/producer";
 import { createLogger } from "../observability/logger";
 import { D1MetricsSink } from "../observability/metrics";
 import { concat } from "../pipeline/bytes";
+import { DeliveryCache } from "../storage/delivery-cache";
 import { ImageRepository } from "../storage/image-repository";
 import { ObjectStore } from "../storage/object-store";
+import { SettingsRepository } from "../storage/settings-repository";
+import { ZonePurgeClient } from "../storage/zone-purge";
+import { edgeInvalidator } from "../use-cases/purge-cache";
 import type { AppEnv, UserEnv } from "./context";
 
 const edgeLog = createLogger({ worker: "edge" });
@@ -49,36 +53,47 @@ export function hardenResponses() {
 }
 
 /**
- * Builds the per-request services (the use cases' deps) once and puts them on the context;
- * the metrics they record are written after the response, off the hot path.
+ * Builds the per-request services (the use cases' deps) once and puts them on the context.
+ * Background work (metrics, cache fills, zone purges) runs after the response through
+ * `waitUntil`; called without an execution context (tests), the request waits for it.
  */
 export function services() {
   return createMiddleware<AppEnv>(async (c, next) => {
     const config = loadConfig(c.env);
     const log = edgeLog.with({ requestId: c.get("requestId") });
     const metrics = new D1MetricsSink(c.env.DB, "edge");
+    const inline: Promise<unknown>[] = [];
+    const background = (task: Promise<unknown>) => {
+      try {
+        c.executionCtx.waitUntil(task);
+      } catch {
+        inline.push(task);
+      }
+    };
+    const images = new ImageRepository(c.env.DB);
+    const store = new ObjectStore(c.env.BUCKET);
+    const events = queueProducer(c.env.EVENTS);
+    const cache = new DeliveryCache(caches.default);
+    const settings = new SettingsRepository(c.env.DB);
+    const invalidate = edgeInvalidator({
+      cache,
+      zone: config.zonePurge ? new ZonePurgeClient(config.zonePurge) : null,
+      events,
+      metrics,
+      log,
+      now: Date.now,
+      background,
+    });
     c.set("services", {
       config,
       verifyJwt: createJwtVerifier(config.jwt),
-      deps: {
-        images: new ImageRepository(c.env.DB),
-        store: new ObjectStore(c.env.BUCKET),
-        events: queueProducer(c.env.EVENTS),
-        now: Date.now,
-        log,
-        metrics,
-      },
+      deps: { images, store, events, now: Date.now, log, metrics, invalidate },
+      delivery: { images, store, log, cache, settings, now: Date.now, background },
+      settings,
     });
     await next();
-    const flush = metrics
-      .flush()
-      .catch((err: unknown) => log.warn("metrics_flush_failed", { err }));
-    try {
-      c.executionCtx.waitUntil(flush);
-    } catch {
-      // No execution context (the app called directly in tests): finish before answering.
-      await flush;
-    }
+    background(metrics.flush().catch((err: unknown) => log.warn("metrics_flush_failed", { err })));
+    await Promise.all(inline);
   });
 }
 

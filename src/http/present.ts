@@ -1,7 +1,25 @@
+import { isPubliclyServable } from "../domain/images";
 import type { ImageRow, VariantRow } from "../storage/schema";
 
-/** The public JSON shape of an image. */
-export function presentImage(image: ImageRow, variants: readonly VariantRow[] = []) {
+/**
+ * The public delivery URLs of each variant of a public image: `url` is revisioned and
+ * immutable (embed this one), `stableUrl` always serves the current revision (short TTL).
+ * Null while the image is not public or has nothing served yet.
+ */
+function publicUrls(image: ImageRow, variants: readonly VariantRow[], origin: string) {
+  if (!isPubliclyServable(image) || image.servedRevision === null) return null;
+  const urls: Record<string, { url: string; stableUrl: string }> = {};
+  for (const name of new Set(variants.map((v) => v.name))) {
+    urls[name] = {
+      url: `${origin}/i/${image.id}/${image.servedRevision}/${name}`,
+      stableUrl: `${origin}/i/${image.id}/${name}`,
+    };
+  }
+  return urls;
+}
+
+/** The public JSON shape of an image; `origin` is the service's, for its URLs. */
+export function presentImage(image: ImageRow, variants: readonly VariantRow[], origin: string) {
   return {
     id: image.id,
     status: image.status,
@@ -28,6 +46,7 @@ export function presentImage(image: ImageRow, variants: readonly VariantRow[] = 
       height: v.height,
       bytes: v.bytes,
     })),
+    publicUrls: publicUrls(image, variants, origin),
     ...(image.status === "failed"
       ? { failure: { code: image.failureCode, detail: image.failureDetail } }
       : {}),

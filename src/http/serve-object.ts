@@ -2,11 +2,14 @@ import {
   evaluatePreconditions,
   hasPreconditions,
   type PreconditionOutcome,
+  parseEntityTag,
+  parseHttpDate,
   parsePreconditions,
   storageConditionHint,
 } from "../domain/conditional";
 import { ApiError } from "../domain/errors";
 import { parseRange, type RangeRequest } from "../domain/http-range";
+import type { Rendition } from "../use-cases/deliver-variant";
 
 /** Everything needed to answer a GET for one stored object. */
 export interface StoredObject {
@@ -130,4 +133,74 @@ function respond(
   }
   headers.set("Content-Length", String(obj.size));
   return new Response(obj.body, { headers });
+}
+
+/**
+ * Whether a Range applies under `If-Range` (RFC 9110 §13.1.5): only when the validator names
+ * this exact representation (a strong entity-tag match, or its exact Last-Modified date).
+ */
+function rangeStillValid(ifRange: string | null, etag: string, lastModified: number): boolean {
+  if (ifRange === null) return true;
+  const tag = parseEntityTag(ifRange);
+  if (tag) {
+    const current = parseEntityTag(etag);
+    return !tag.weak && current !== null && !current.weak && current.opaque === tag.opaque;
+  }
+  const date = parseHttpDate(ifRange);
+  return date !== null && date === Math.floor(lastModified / 1000) * 1000;
+}
+
+/**
+ * Answers a GET or HEAD for a rendition, from the cache or from R2 alike: preconditions and
+ * Range are decided from its metadata (ETag, Last-Modified, size) before any byte is read, so
+ * a 304, 412, 416 or HEAD never opens R2 and only discards a cached body.
+ */
+export async function serveRendition(
+  req: Request,
+  rendition: Rendition,
+  cacheControl: string,
+  extra: Readonly<Record<string, string>>,
+): Promise<Response> {
+  const { meta } = rendition;
+  const headers = imageSecurityHeaders();
+  headers.set("ETag", meta.etag);
+  headers.set("Last-Modified", new Date(meta.lastModified).toUTCString());
+  headers.set("Cache-Control", cacheControl);
+  for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+
+  const preconditions = parsePreconditions(req.headers, req.method);
+  const outcome = evaluatePreconditions(preconditions, req.method, {
+    etag: meta.etag,
+    lastModified: meta.lastModified,
+  });
+  if (outcome === "not_modified" || outcome === "failed") {
+    await rendition.discard();
+    return stopped(outcome, headers);
+  }
+  const range = rangeStillValid(req.headers.get("If-Range"), meta.etag, meta.lastModified)
+    ? parseRange(req.headers.get("Range"), meta.size)
+    : ({ kind: "full" } as const);
+  if (range.kind === "unsatisfiable") {
+    await rendition.discard();
+    throw unsatisfiable(meta.size);
+  }
+  headers.set("Content-Type", meta.contentType);
+  const partial = range.kind === "partial";
+  if (partial) {
+    headers.set(
+      "Content-Range",
+      `bytes ${range.offset}-${range.offset + range.length - 1}/${meta.size}`,
+    );
+  }
+  headers.set("Content-Length", String(partial ? range.length : meta.size));
+  const status = partial ? 206 : 200;
+  if (req.method === "HEAD") {
+    await rendition.discard();
+    return new Response(null, { status, headers });
+  }
+  const body = await rendition.body(
+    partial ? { offset: range.offset, length: range.length } : undefined,
+  );
+  if (!body) throw new ApiError("variant_not_found");
+  return new Response(body, { status, headers });
 }

@@ -27,14 +27,53 @@ export const SlowVariantsRequestedV1 = z.object({
   revision: z.number().int().positive(),
 });
 
+/** What a cache purge covers: every rendition of an image, or one owner's hotlink rules. */
+export const PurgeTarget = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("image"),
+    imageId: z.string().min(1),
+    /** The newest revision that may have cached entries. */
+    newestRevision: z.number().int().positive(),
+  }),
+  z.object({ kind: z.literal("hotlink_rules"), ownerId: z.string().min(1).max(256) }),
+]);
+
+/** Why cached copies must go (the takedown metric's outcome names it). */
+export const PurgeReason = z.enum([
+  "delete",
+  "visibility",
+  "revision",
+  "variants",
+  "hotlink_rules",
+  "moderation",
+]);
+
+/**
+ * Cached copies must be purged and the edge could not finish it inline (the zone purge API
+ * kept failing, or the processor could not reach the edge); the queue retries with backoff.
+ * `scope: "zone"` when this data centre's entries are already gone.
+ */
+export const CachePurgeRequestedV1 = z.object({
+  type: z.literal("CachePurgeRequested"),
+  v: z.literal(1),
+  target: PurgeTarget,
+  reason: PurgeReason,
+  scope: z.enum(["all", "zone"]),
+  requestedAt: z.number().int().nonnegative(),
+});
+
 /** Every event on the image-events queue. */
 export const ImageEvent = z.discriminatedUnion("type", [
   ImageUploadedV1,
   ImageDeletedV1,
   SlowVariantsRequestedV1,
+  CachePurgeRequestedV1,
 ]);
 
 export type ImageUploaded = z.infer<typeof ImageUploadedV1>;
 export type ImageDeleted = z.infer<typeof ImageDeletedV1>;
 export type SlowVariantsRequested = z.infer<typeof SlowVariantsRequestedV1>;
+export type CachePurgeRequested = z.infer<typeof CachePurgeRequestedV1>;
+export type PurgeTarget = z.infer<typeof PurgeTarget>;
+export type PurgeReason = z.infer<typeof PurgeReason>;
 export type ImageEvent = z.infer<typeof ImageEvent>;

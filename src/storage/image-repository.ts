@@ -115,18 +115,20 @@ export class ImageRepository {
     return image ? { image, variants: variantRows } : null;
   }
 
-  /** Renditions of one revision of a live image (empty when deleted or unknown). */
-  async variantsOf(id: string, revision: number): Promise<VariantRow[]> {
-    return this.db
-      .select()
-      .from(variants)
-      .where(
-        and(
-          eq(variants.imageId, id),
-          eq(variants.revision, revision),
-          sql`exists (select 1 from images where id = ${id} and ${live})`,
-        ),
-      );
+  /** Reads a live image and the renditions of one of its revisions in one round trip. */
+  async getWithRevision(id: string, revision: number): Promise<ImageWithVariants | null> {
+    const [imageRows, variantRows] = await this.db.batch([
+      this.db
+        .select()
+        .from(images)
+        .where(and(eq(images.id, id), live)),
+      this.db
+        .select()
+        .from(variants)
+        .where(and(eq(variants.imageId, id), eq(variants.revision, revision))),
+    ]);
+    const image = imageRows[0];
+    return image ? { image, variants: variantRows } : null;
   }
 
   /** Renditions of the served revision of each image, grouped by image id. */

@@ -97,6 +97,16 @@ export const metrics = sqliteTable(
   (t) => [index("metrics_name_at_idx").on(t.name, t.at)],
 );
 
+/** One owner's hotlink rules (domain/hotlink.ts); owners without a row get the defaults. */
+export const hotlinkSettings = sqliteTable("hotlink_settings", {
+  ownerId: text("owner_id").primaryKey(),
+  /** JSON array of normalised patterns. */
+  allowedReferers: text("allowed_referers").notNull(),
+  allowEmptyReferer: integer("allow_empty_referer", { mode: "boolean" }).notNull(),
+  blockedResponse: text("blocked_response", { enum: ["403", "placeholder"] }).notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});
+
 export type ImageRow = typeof images.$inferSelect;
 export type NewImageRow = typeof images.$inferInsert;
 export type VariantRow = typeof variants.$inferSelect;

@@ -22,6 +22,12 @@ export async function deleteImage(
   const image = await deps.images.get(input.imageId);
   if (!image || !canManage(image, input.principal)) return fail("image_not_found");
   if (!(await deps.images.markDeleted(image.id, deps.now()))) return fail("image_not_found");
+  // Before the response: the next view misses the cache, reads D1 and gets a 404.
+  await deps.invalidate.purge(
+    { kind: "image", imageId: image.id, newestRevision: image.revision },
+    "delete",
+    started,
+  );
   let outcome = "purged";
   try {
     await purgeImage(deps, image.id);

@@ -1,6 +1,7 @@
 import type { EventProducer } from "../events/producer";
 import type { Logger } from "../observability/logger";
 import type { MetricsSink } from "../observability/metrics";
+import type { PurgeReason, PurgeTarget } from "../pipeline/messages";
 import type { ImageRepository } from "../storage/image-repository";
 import type { ObjectStore } from "../storage/object-store";
 
@@ -16,4 +17,12 @@ export interface Deps {
   now: () => number;
   log: Logger;
   metrics: MetricsSink;
+  /** Stops cached copies after a change (edge: purge-cache.ts; processor: through the edge). */
+  invalidate: CacheInvalidator;
+}
+
+/** Purges cached copies of what a use case just changed; never fails the change itself. */
+export interface CacheInvalidator {
+  /** `startedAt`: when the change was requested (Unix ms), for the takedown-latency metric. */
+  purge(target: PurgeTarget, reason: PurgeReason, startedAt: number): Promise<void>;
 }

@@ -17,6 +17,7 @@ import type {
 import type { ObjectStore } from "../storage/object-store";
 import { purgeImage } from "./delete-image";
 import type { Deps } from "./deps";
+import { type EdgePurgePort, retryCachePurge } from "./purge-cache";
 
 /**
  * Which outputs a transform run makes: `primary` is everything needed for `ready` (original,
@@ -55,10 +56,19 @@ export function stageOptions(settings: {
 /** What the processing use cases need: the shared deps plus the transform. */
 export interface ProcessorDeps extends Deps {
   transform: TransformFn;
+  /** The edge Worker's purge entrypoint (a service binding); null where none is bound. */
+  edge: EdgePurgePort | null;
 }
 
 /** How one event ended; anything thrown instead is transient and retried. */
-export type EventOutcome = "ready" | "failed" | "duplicate" | "stale" | "purged" | "enriched";
+export type EventOutcome =
+  | "ready"
+  | "failed"
+  | "duplicate"
+  | "stale"
+  | "purged"
+  | "enriched"
+  | "skipped";
 
 /** Stores renditions under their revision and returns the rows that describe them. */
 async function storeRenditions(
@@ -192,8 +202,16 @@ export async function handleImageUploaded(
     finishedAt,
   );
   if (!completed) return cleanUpAfterLostRace(deps, event.imageId, event.revision);
-  // Older revisions stop being served the moment this one is; their objects can go.
-  if (event.revision > 1) await store.deleteRevisionsBelow(event.imageId, event.revision);
+  // Older revisions stop being served the moment this one is; their objects and every cached
+  // copy (the stable URL's included) go with them.
+  if (event.revision > 1) {
+    await store.deleteRevisionsBelow(event.imageId, event.revision);
+    await deps.invalidate.purge(
+      { kind: "image", imageId: event.imageId, newestRevision: event.revision },
+      "revision",
+      finishedAt,
+    );
+  }
   await requestSlowVariants(deps, event.imageId, event.revision);
   deps.log.info("image_ready", {
     imageId: event.imageId,
@@ -235,6 +253,12 @@ export async function handleSlowVariants(
   );
   const added = await deps.images.addVariants(event.imageId, event.revision, stored, deps.now());
   if (!added) return cleanUpAfterLostRace(deps, event.imageId, event.revision);
+  // Cached views negotiated before AVIF existed hold WebP or JPEG for AVIF clients.
+  await deps.invalidate.purge(
+    { kind: "image", imageId: event.imageId, newestRevision: event.revision },
+    "variants",
+    deps.now(),
+  );
   return "enriched";
 }
 
@@ -256,6 +280,8 @@ export function handleEvent(event: ImageEvent, deps: ProcessorDeps): Promise<Eve
       return handleImageDeleted(event, deps);
     case "SlowVariantsRequested":
       return handleSlowVariants(event, deps);
+    case "CachePurgeRequested":
+      return retryCachePurge(event, deps);
   }
 }
 
@@ -268,6 +294,11 @@ export async function handleDeadLetter(
   if (event.type === "SlowVariantsRequested") {
     deps.log.warn("dead_letter_slow_variants", { imageId: event.imageId });
     return "stale";
+  }
+  if (event.type === "CachePurgeRequested") {
+    // Cached entries still expire on their own (an hour for stable URLs); say so loudly.
+    deps.log.error("dead_letter_cache_purge", { target: event.target, reason: event.reason });
+    return "failed";
   }
   const marked = await deps.images.markFailed(
     event.imageId,

@@ -1,8 +1,7 @@
 import { canManage, type Principal } from "../domain/access";
-import { canView, contentTypeFor, isPubliclyServable, type VariantName } from "../domain/images";
+import { canView, contentTypeFor, type VariantName } from "../domain/images";
 import { fail, type Outcome, ok } from "../domain/result";
 import type { ImagePage, ImageWithVariants } from "../storage/image-repository";
-import type { VariantRow } from "../storage/schema";
 import type { Deps } from "./deps";
 
 /** Opens a stored object, honouring conditional and range options. */
@@ -71,45 +70,4 @@ export async function openOriginal(
     filename: image.filename ?? image.id,
     open: (options) => deps.store.getUpload(image.id, options),
   });
-}
-
-/** The stored formats of one variant and how to open each. */
-export interface VariantCandidates {
-  rows: VariantRow[];
-  open: (row: VariantRow, options: R2GetOptions) => Promise<R2ObjectBody | R2Object | null>;
-}
-
-function candidates(
-  deps: Pick<Deps, "store">,
-  rows: readonly VariantRow[],
-  variant: VariantName,
-): Outcome<VariantCandidates> {
-  const matching = rows.filter((r) => r.name === variant);
-  if (matching.length === 0) return fail("variant_not_found");
-  return ok({
-    rows: matching,
-    open: (row, options) =>
-      deps.store.getVariant(row.imageId, row.revision, row.name, row.format, options),
-  });
-}
-
-/** A variant of a given revision, for a signed URL (the signature is the authority). */
-export async function signedVariant(
-  deps: Pick<Deps, "images" | "store">,
-  input: { imageId: string; revision: number; variant: VariantName },
-): Promise<Outcome<VariantCandidates>> {
-  const rows = await deps.images.variantsOf(input.imageId, input.revision);
-  return candidates(deps, rows, input.variant);
-}
-
-/** A variant of a public image's served revision, for the stable public URL. */
-export async function publicVariant(
-  deps: Pick<Deps, "images" | "store">,
-  input: { imageId: string; variant: VariantName },
-): Promise<Outcome<VariantCandidates>> {
-  const found = await deps.images.getWithVariants(input.imageId);
-  if (!found || !isPubliclyServable(found.image) || found.image.servedRevision === null) {
-    return fail("image_not_found");
-  }
-  return candidates(deps, found.variants, input.variant);
 }

@@ -14,14 +14,23 @@ export interface ImageChanges {
 
 /** Changes title, description or visibility, for the owner or an admin. */
 export async function updateImage(
-  deps: Pick<Deps, "images" | "now" | "metrics">,
+  deps: Pick<Deps, "images" | "now" | "metrics" | "invalidate">,
   input: { imageId: string; principal: Principal; changes: ImageChanges },
 ): Promise<Outcome<ImageWithVariants>> {
+  const startedAt = deps.now();
   const image = await deps.images.get(input.imageId);
   if (!image || !canManage(image, input.principal)) return fail("image_not_found");
   // drizzle leaves fields that are undefined out of the UPDATE.
   const updated = await deps.images.update(image.id, input.changes, deps.now());
   if (!updated) return fail("image_not_found");
+  // Cached views record whether the image was public: any change of visibility drops them.
+  if (updated.visibility !== image.visibility) {
+    await deps.invalidate.purge(
+      { kind: "image", imageId: image.id, newestRevision: updated.revision },
+      "visibility",
+      startedAt,
+    );
+  }
   deps.metrics.record({ name: "image.update", outcome: "updated", imageId: image.id });
   const found = await deps.images.getWithVariants(image.id);
   return ok({ image: updated, variants: found?.variants ?? [] });

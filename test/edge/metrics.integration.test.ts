@@ -32,10 +32,16 @@ describe("use-case metrics", () => {
     expect(put.status).toBe(200);
     const deleted = await callApp(`/v1/images/${image.id}`, { method: "DELETE", headers: auth });
     expect(deleted.status).toBe(204);
-    expect(await metricsFor(image.id)).toEqual([
+    const recorded = await metricsFor(image.id);
+    expect(recorded.filter((m) => m.name.startsWith("image."))).toEqual([
       { name: "image.create", outcome: "created" },
       { name: "image.upload", outcome: "uploaded" },
       { name: "image.delete", outcome: "purged" },
+    ]);
+    // Takedown latency: this data centre's cache at once, the zone (the stand-in) after.
+    expect(recorded.filter((m) => m.name === "cache.purge")).toEqual([
+      { name: "cache.purge", outcome: "delete.local" },
+      { name: "cache.purge", outcome: "delete.zone" },
     ]);
   });
 

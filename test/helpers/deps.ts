@@ -4,7 +4,24 @@ import { D1MetricsSink } from "../../src/observability/metrics";
 import { ImageEvent } from "../../src/pipeline/messages";
 import { ImageRepository } from "../../src/storage/image-repository";
 import { ObjectStore } from "../../src/storage/object-store";
-import type { Deps } from "../../src/use-cases/deps";
+import type { CacheInvalidator, Deps } from "../../src/use-cases/deps";
+
+/** One purge a use case asked for. */
+export interface RecordedPurge {
+  target: Parameters<CacheInvalidator["purge"]>[0];
+  reason: Parameters<CacheInvalidator["purge"]>[1];
+}
+
+/** An invalidator that keeps what it was asked to purge. */
+export function recordingInvalidator(): CacheInvalidator & { purges: RecordedPurge[] } {
+  const purges: RecordedPurge[] = [];
+  return {
+    purges,
+    async purge(target, reason) {
+      purges.push({ target, reason });
+    },
+  };
+}
 
 /** A producer that keeps what it was asked to send (schema-checked, like the real one). */
 export function recordingProducer(): EventProducer & { sent: ImageEvent[] } {
@@ -21,9 +38,10 @@ export function recordingProducer(): EventProducer & { sent: ImageEvent[] } {
 export function testDeps(
   bindings: { DB: D1Database; BUCKET: R2Bucket },
   overrides: Partial<Deps> = {},
-): Deps & { sent: ImageEvent[]; lines: string[] } {
+): Deps & { sent: ImageEvent[]; lines: string[]; purges: RecordedPurge[]; edge: null } {
   const events = recordingProducer();
   const lines: string[] = [];
+  const invalidate = recordingInvalidator();
   return {
     images: new ImageRepository(bindings.DB),
     store: new ObjectStore(bindings.BUCKET),
@@ -31,6 +49,9 @@ export function testDeps(
     now: Date.now,
     log: createLogger({ worker: "test" }, (line) => lines.push(line)),
     metrics: new D1MetricsSink(bindings.DB, "test"),
+    invalidate,
+    purges: invalidate.purges,
+    edge: null,
     sent: events.sent,
     lines,
     ...overrides,

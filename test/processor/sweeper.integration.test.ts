@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { newImageId } from "../../src/domain/ids";
 import type { ImageStatus } from "../../src/domain/lifecycle";
+import { eventImageId } from "../../src/events/producer";
 import { ImageRepository } from "../../src/storage/image-repository";
 import { type SweepSettings, sweep } from "../../src/use-cases/sweep";
 import processor from "../../workers/processor";
@@ -104,10 +105,10 @@ describe("sweeper", () => {
     const id = await imageIn("uploaded", 2 * MINUTE);
     const deps = testDeps(env);
     await sweep(deps, SETTINGS);
-    const first = deps.sent.filter((e) => e.imageId === id).length;
+    const first = deps.sent.filter((e) => eventImageId(e) === id).length;
     await sweep(deps, SETTINGS);
     expect(first).toBe(1);
-    expect(deps.sent.filter((e) => e.imageId === id)).toHaveLength(1);
+    expect(deps.sent.filter((e) => eventImageId(e) === id)).toHaveLength(1);
     expect((await row(id))?.requeues).toBe(1);
   });
 

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { isImageId, newImageId } from "../../src/domain/ids";
-import { canView, isPubliclyServable, negotiateFormat } from "../../src/domain/images";
+import {
+  canView,
+  FORMAT_CLASSES,
+  formatClass,
+  isPubliclyServable,
+  negotiateFormat,
+} from "../../src/domain/images";
 
 describe("image ids", () => {
   it("are 128-bit, URL-safe and unique", () => {
@@ -33,24 +39,44 @@ describe("visibility", () => {
   });
 });
 
-describe("negotiateFormat", () => {
+describe("formatClass and negotiateFormat", () => {
   const all = ["jpeg", "webp", "avif"];
+  const pick = (available: string[], accept: string | null) =>
+    negotiateFormat(available, formatClass(accept));
+
   it("prefers AVIF, then WebP, when announced", () => {
-    expect(negotiateFormat(all, "image/avif,image/webp,*/*")).toBe("avif");
-    expect(negotiateFormat(all, "image/webp,*/*")).toBe("webp");
-    expect(negotiateFormat(all, "*/*")).toBe("jpeg");
-    expect(negotiateFormat(all, null)).toBe("jpeg");
+    expect(pick(all, "image/avif,image/webp,*/*")).toBe("avif");
+    expect(pick(all, "image/webp,*/*")).toBe("webp");
+    expect(pick(all, "*/*")).toBe("jpeg");
+    expect(pick(all, null)).toBe("jpeg");
   });
 
   it("honours q=0 and does not read a wildcard as AVIF/WebP support", () => {
-    expect(negotiateFormat(all, "image/avif;q=0, image/webp")).toBe("webp");
-    expect(negotiateFormat(all, "image/*")).toBe("jpeg");
-    expect(negotiateFormat(["jpeg", "webp"], "image/jpeg;q=0, image/webp;q=0.5")).toBe("webp");
+    expect(pick(all, "image/avif;q=0, image/webp")).toBe("webp");
+    expect(pick(all, "image/*")).toBe("jpeg");
+    expect(pick(["jpeg", "webp"], "image/jpeg;q=0, image/webp;q=0.5")).toBe("webp");
+    expect(formatClass("image/avif;q=0.0, image/webp;q=abc")).toBe("basic");
+  });
+
+  it("reduces every Accept to one of four classes", () => {
+    expect(formatClass("image/avif,image/webp,image/apng,image/*,*/*;q=0.8")).toBe("avif-webp");
+    expect(formatClass("IMAGE/AVIF")).toBe("avif");
+    expect(formatClass("image/webp")).toBe("webp");
+    expect(formatClass("")).toBe("basic");
+    expect(formatClass(`${"x,".repeat(5000)}image/webp`)).toBe("basic");
+    expect(FORMAT_CLASSES).toHaveLength(4);
+  });
+
+  it("serves the legacy format of a variant when the class takes neither AVIF nor WebP", () => {
+    expect(pick(["avif", "webp", "png"], "image/png;q=0")).toBe("png");
+    expect(pick(["webp", "avif"], "image/jpeg")).toBe("webp");
+    expect(pick(["avif", "jpeg"], "image/webp")).toBe("jpeg");
   });
 
   it("falls back to what exists", () => {
-    expect(negotiateFormat(["png", "webp"], null)).toBe("png");
-    expect(negotiateFormat(["avif"], null)).toBe("avif");
-    expect(negotiateFormat([], "image/webp")).toBeNull();
+    expect(pick(["png", "webp"], null)).toBe("png");
+    expect(pick(["avif"], null)).toBe("avif");
+    expect(pick(["heic"], "image/webp")).toBe("heic");
+    expect(pick([], "image/webp")).toBeNull();
   });
 });

@@ -1,68 +1,152 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { attachmentDisposition } from "../../domain/download";
 import { ApiError } from "../../domain/errors";
+import { parseReferer } from "../../domain/hotlink";
 import { isImageId } from "../../domain/ids";
-import { negotiateFormat, VARIANT_NAMES, type VariantName } from "../../domain/images";
-import { publicVariant, signedVariant, type VariantCandidates } from "../../use-cases/read-images";
+import {
+  FORCEABLE_FORMATS,
+  type ForceableFormat,
+  type FormatChoice,
+  formatClass,
+  VARIANT_NAMES,
+  type VariantName,
+} from "../../domain/images";
+import { deliverVariant, type Viewer } from "../../use-cases/deliver-variant";
 import type { AppEnv } from "../context";
 import { requireSignature } from "../middleware";
 import { orThrow } from "../outcome";
-import { serveObject } from "../serve-object";
+import { placeholderPng } from "../placeholder";
+import { imageSecurityHeaders, serveRendition } from "../serve-object";
+
+/** The stable URL: short, so a change reaches browsers and shared caches within a minute. */
+const STABLE_CACHE_CONTROL = "public, max-age=60, must-revalidate";
+/** Revisioned URLs never change their bytes: a reprocess makes new URLs. */
+const IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable";
 
 function isVariantName(value: string): value is VariantName {
   return (VARIANT_NAMES as readonly string[]).includes(value);
 }
 
-/** Serves the best stored format of one variant for the request's Accept header. */
-function serveVariant(
-  req: Request,
-  { rows, open }: VariantCandidates,
+/** What the query string asks for: `?format=` and `?download=` (other parameters are ignored). */
+interface DeliveryQuery {
+  forced: ForceableFormat | null;
+  download: boolean;
+}
+
+function single(params: URLSearchParams, name: string): string | null {
+  const values = params.getAll(name);
+  if (values.length > 1) {
+    throw new ApiError("validation_failed", `query ${name}: give it at most once`);
+  }
+  return values[0] ?? null;
+}
+
+/** Parses the delivery query; a bad value is a 400 naming the parameter. */
+function deliveryQuery(url: string): DeliveryQuery {
+  const at = url.indexOf("?");
+  if (at < 0) return { forced: null, download: false };
+  const params = new URLSearchParams(url.slice(at + 1));
+  const format = single(params, "format");
+  if (format !== null && !(FORCEABLE_FORMATS as readonly string[]).includes(format)) {
+    throw new ApiError(
+      "validation_failed",
+      `query format: must be one of ${FORCEABLE_FORMATS.join(", ")}`,
+    );
+  }
+  const download = single(params, "download");
+  if (download !== null && !["1", "0", "true", "false"].includes(download)) {
+    throw new ApiError("validation_failed", "query download: must be 1 or 0");
+  }
+  return {
+    forced: format as ForceableFormat | null,
+    download: download === "1" || download === "true",
+  };
+}
+
+/** The variant named by the path; a malformed id or name is an image that does not exist. */
+function target(c: Context<AppEnv>): { imageId: string; variant: VariantName } {
+  const { id = "", variant = "" } = c.req.param();
+  if (!isImageId(id) || !isVariantName(variant)) throw new ApiError("image_not_found");
+  return { imageId: id, variant };
+}
+
+/** Serves one view: cache or origin, hotlink verdict, then conditional and range handling. */
+async function view(
+  c: Context<AppEnv>,
+  revision: number | "current",
+  viewer: Viewer,
   cacheControl: string,
 ): Promise<Response> {
-  const format = negotiateFormat(
-    rows.map((r) => r.format),
-    req.headers.get("Accept"),
+  const req = c.req.raw;
+  const query = deliveryQuery(req.url);
+  const { imageId, variant } = target(c);
+  if (revision !== "current" && revision < 1) throw new ApiError("image_not_found");
+  const choice: FormatChoice = query.forced
+    ? { kind: "forced", format: query.forced }
+    : { kind: "negotiate", cls: formatClass(req.headers.get("Accept")) };
+  const { delivery } = c.get("services");
+  const result = orThrow(
+    await deliverVariant(delivery, {
+      imageId,
+      variant,
+      revision,
+      viewer,
+      choice,
+      fill: req.method === "GET" && !req.headers.has("Range"),
+    }),
   );
-  const row = rows.find((r) => r.format === format);
-  if (!row) throw new ApiError("variant_not_found");
-  return serveObject(req, {
-    contentType: row.contentType,
-    size: row.bytes,
-    etag: row.etag,
-    cacheControl,
-    // The Cache API and CDNs ignore Vary for keys, so only say it when it matters.
-    headers: rows.length > 1 ? { Vary: "Accept" } : {},
-    get: (options) => open(row, options),
-  });
+  if (result.kind === "blocked") {
+    if (result.response === "403") throw new ApiError("hotlink_blocked");
+    const headers = imageSecurityHeaders();
+    headers.set("Content-Type", "image/png");
+    headers.set("Cache-Control", "no-store");
+    return new Response(req.method === "HEAD" ? null : placeholderPng(), { status: 403, headers });
+  }
+  const headers: Record<string, string> = {};
+  if (choice.kind === "negotiate") headers.Vary = "Accept";
+  if (query.download) {
+    headers["Content-Disposition"] = attachmentDisposition(
+      result.meta.filename,
+      imageId,
+      variant,
+      result.meta.format,
+    );
+  }
+  return serveRendition(req, result, cacheControl, headers);
+}
+
+/** The viewer of an unsigned URL: hotlink rules apply. */
+function publicViewer(c: Context<AppEnv>): Viewer {
+  return {
+    kind: "public",
+    referer: parseReferer(c.req.header("Referer") ?? null),
+    ownHost: new URL(c.req.url).host,
+    globalAllowed: c.get("services").config.hotlinkAllowedReferers,
+  };
 }
 
 /** Signed delivery, mounted at `/d`: `/d/{id}/{revision}/{variant}?kid&exp&sig`. */
 export const signedDeliveryApp = new Hono<AppEnv>().get(
   "/:id/:revision{[0-9]{1,9}}/:variant",
   requireSignature("view"),
-  async (c) => {
-    const { id, variant } = c.req.param();
-    if (!isImageId(id) || !isVariantName(variant)) throw new ApiError("image_not_found");
-    const candidates = orThrow(
-      await signedVariant(c.get("services").deps, {
-        imageId: id,
-        revision: Number(c.req.param("revision")),
-        variant,
-      }),
-    );
-    // The revision is in the path, so these bytes never change for this URL.
+  (c) => {
+    // Never cached by anyone longer than the signature lives.
     const maxAge = Math.max(0, Number(c.req.query("exp")) - Math.floor(Date.now() / 1000));
-    return serveVariant(c.req.raw, candidates, `private, max-age=${maxAge}`);
+    return view(
+      c,
+      Number(c.req.param("revision")),
+      { kind: "signed" },
+      `private, max-age=${maxAge}`,
+    );
   },
 );
 
-/** Public delivery, mounted at `/i`: `/i/{id}/{variant}` for public images only. */
-export const publicDeliveryApp = new Hono<AppEnv>().get("/:id/:variant", async (c) => {
-  const { id, variant } = c.req.param();
-  if (!isImageId(id) || !isVariantName(variant)) throw new ApiError("image_not_found");
-  const candidates = orThrow(await publicVariant(c.get("services").deps, { imageId: id, variant }));
-  return serveVariant(
-    c.req.raw,
-    candidates,
-    "public, max-age=86400, stale-while-revalidate=604800",
+/**
+ * Public delivery, mounted at `/i`: the stable `/i/{id}/{variant}` (the served revision,
+ * short TTL) and the revisioned `/i/{id}/{revision}/{variant}` (immutable), public images only.
+ */
+export const publicDeliveryApp = new Hono<AppEnv>()
+  .get("/:id/:variant", (c) => view(c, "current", publicViewer(c), STABLE_CACHE_CONTROL))
+  .get("/:id/:revision{[0-9]{1,9}}/:variant", (c) =>
+    view(c, Number(c.req.param("revision")), publicViewer(c), IMMUTABLE_CACHE_CONTROL),
   );
-});

@@ -89,7 +89,7 @@ export const imagesApp = new Hono<AppEnv>()
     c.header("Location", `/v1/images/${image.id}`);
     return c.json(
       {
-        ...presentImage(image),
+        ...presentImage(image, [], new URL(c.req.url).origin),
         upload: {
           url: new URL(`${path}?${query}`, c.req.url).toString(),
           method: "PUT",
@@ -107,8 +107,9 @@ export const imagesApp = new Hono<AppEnv>()
       limit,
       cursor: cursor ?? null,
     });
+    const origin = new URL(c.req.url).origin;
     return c.json({
-      items: page.items.map((i) => presentImage(i.image, i.variants)),
+      items: page.items.map((i) => presentImage(i.image, i.variants, origin)),
       nextCursor: page.nextCursor,
     });
   })
@@ -138,7 +139,7 @@ export const imagesApp = new Hono<AppEnv>()
         principal: c.get("user"),
       }),
     );
-    return c.json(presentImage(found.image, found.variants), 202);
+    return c.json(presentImage(found.image, found.variants, new URL(c.req.url).origin), 202);
   })
   .get("/:id", async (c) => {
     const found = orThrow(
@@ -147,7 +148,7 @@ export const imagesApp = new Hono<AppEnv>()
         principal: c.get("principal"),
       }),
     );
-    return c.json(presentImage(found.image, found.variants));
+    return c.json(presentImage(found.image, found.variants, new URL(c.req.url).origin));
   })
   .patch("/:id", requireUser(), requireJsonBody(), validate("json", UpdateImageBody), async (c) => {
     const found = orThrow(
@@ -157,7 +158,7 @@ export const imagesApp = new Hono<AppEnv>()
         changes: c.req.valid("json"),
       }),
     );
-    return c.json(presentImage(found.image, found.variants));
+    return c.json(presentImage(found.image, found.variants, new URL(c.req.url).origin));
   })
   .get("/:id/original", requireUser(), async (c) => {
     const original = orThrow(

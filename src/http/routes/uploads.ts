@@ -29,5 +29,5 @@ export const uploadsApp = new Hono<AppEnv>().put("/:id", requireSignature("uploa
       maxUploadBytes: config.maxUploadBytes,
     }),
   );
-  return c.json(presentImage(image));
+  return c.json(presentImage(image, [], new URL(c.req.url).origin));
 });

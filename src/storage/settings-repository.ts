@@ -1,0 +1,46 @@
+import { eq } from "drizzle-orm";
+import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
+import { DEFAULT_HOTLINK_RULES, type HotlinkRules } from "../domain/hotlink";
+import { hotlinkSettings } from "./schema";
+
+/** The only code that queries D1 for per-owner settings. */
+export class SettingsRepository {
+  private readonly db: DrizzleD1Database;
+
+  constructor(d1: D1Database) {
+    this.db = drizzle(d1);
+  }
+
+  /** An owner's hotlink rules; the defaults when they never set any. */
+  async hotlinkRules(ownerId: string): Promise<HotlinkRules> {
+    const [row] = await this.db
+      .select()
+      .from(hotlinkSettings)
+      .where(eq(hotlinkSettings.ownerId, ownerId));
+    if (!row) return DEFAULT_HOTLINK_RULES;
+    return {
+      allowedReferers: parsePatterns(row.allowedReferers),
+      allowEmptyReferer: row.allowEmptyReferer,
+      blockedResponse: row.blockedResponse,
+    };
+  }
+
+  /** Replaces an owner's hotlink rules (already normalised). */
+  async setHotlinkRules(ownerId: string, rules: HotlinkRules, now: number): Promise<void> {
+    const values = {
+      allowedReferers: JSON.stringify(rules.allowedReferers),
+      allowEmptyReferer: rules.allowEmptyReferer,
+      blockedResponse: rules.blockedResponse,
+      updatedAt: now,
+    };
+    await this.db
+      .insert(hotlinkSettings)
+      .values({ ownerId, ...values })
+      .onConflictDoUpdate({ target: hotlinkSettings.ownerId, set: values });
+  }
+}
+
+function parsePatterns(json: string): string[] {
+  const value: unknown = JSON.parse(json);
+  return Array.isArray(value) ? value.filter((p): p is string => typeof p === "string") : [];
+}

@@ -1,0 +1,198 @@
+import {
+  type BlockedResponse,
+  hotlinkBeforeOwner,
+  hotlinkWithOwner,
+  type RefererOrigin,
+} from "../domain/hotlink";
+import {
+  chooseFormat,
+  type FormatChoice,
+  isPubliclyServable,
+  type VariantName,
+} from "../domain/images";
+import { fail, type Outcome, ok } from "../domain/result";
+import { sliceStream } from "../domain/stream-slice";
+import type { DeliveryCache, EntryRef, RenditionMeta } from "../storage/delivery-cache";
+import type { Deps } from "./deps";
+import { hotlinkRulesFor, type RulesDeps } from "./hotlink-settings";
+
+/** Who is asking: an unsigned public URL (hotlink rules apply) or a verified signed URL. */
+export type Viewer =
+  | {
+      kind: "public";
+      referer: RefererOrigin;
+      /** The host the request was sent to: the service's own pages are always allowed. */
+      ownHost: string;
+      globalAllowed: readonly string[];
+    }
+  | { kind: "signed" };
+
+/** One view of one variant. */
+export interface DeliveryInput {
+  imageId: string;
+  variant: VariantName;
+  /** `current` for the stable URL; revisioned and signed URLs name theirs. */
+  revision: number | "current";
+  viewer: Viewer;
+  choice: FormatChoice;
+  /** A plain full GET: a miss is then also stored in the cache while it streams. */
+  fill: boolean;
+}
+
+/** A byte range of a rendition. */
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
+/** A rendition ready to serve: its metadata first, its bytes only when asked for. */
+export interface Rendition {
+  kind: "rendition";
+  meta: RenditionMeta;
+  /** Whether it came from the edge cache (no D1, no R2). */
+  cached: boolean;
+  /** The bytes, or the range of them; null when storage lost them meanwhile. */
+  body(range?: ByteRange): Promise<ReadableStream<Uint8Array> | null>;
+  /** Releases the cached body when no bytes are sent (304, HEAD, errors). */
+  discard(): Promise<void>;
+}
+
+/** What the view gets. */
+export type Delivery = Rendition | { kind: "blocked"; response: BlockedResponse };
+
+/** What delivery uses: D1 and R2 on a miss only, the edge cache, the rules sources. */
+export type DeliveryDeps = Pick<Deps, "images" | "store" | "log"> &
+  RulesDeps & { cache: DeliveryCache };
+
+async function hotlinkVerdict(
+  deps: DeliveryDeps,
+  viewer: Viewer,
+  ownerId: string,
+): Promise<Delivery | null> {
+  if (viewer.kind === "signed") return null;
+  if (hotlinkBeforeOwner(viewer.referer, viewer.ownHost, viewer.globalAllowed) === "allowed") {
+    return null;
+  }
+  const rules = await hotlinkRulesFor(deps, ownerId);
+  return hotlinkWithOwner(viewer.referer, viewer.globalAllowed, rules) === "allowed"
+    ? null
+    : { kind: "blocked", response: rules.blockedResponse };
+}
+
+/**
+ * Finds what to serve for one view: from the edge cache when it holds the rendition (a hit
+ * reads neither D1 nor R2), otherwise from D1 and R2, filling the cache on a full GET. The
+ * access rules are the same either way: public URLs serve public images only, under the
+ * owner's hotlink rules; signed URLs were verified before this is called.
+ */
+export async function deliverVariant(
+  deps: DeliveryDeps,
+  input: DeliveryInput,
+): Promise<Outcome<Delivery>> {
+  const ref: EntryRef = {
+    imageId: input.imageId,
+    slot: input.revision,
+    variant: input.variant,
+    choice: input.choice,
+  };
+  const hit = await deps.cache.get(ref);
+  if (hit) {
+    const { meta } = hit;
+    if (input.viewer.kind === "public" && !meta.publiclyServable) {
+      await hit.body.cancel();
+      return fail("image_not_found");
+    }
+    const blocked = await hotlinkVerdict(deps, input.viewer, meta.ownerId);
+    if (blocked) {
+      await hit.body.cancel();
+      return ok(blocked);
+    }
+    let body: ReadableStream<Uint8Array> | null = hit.body;
+    const take = () => {
+      const taken = body;
+      body = null;
+      return taken;
+    };
+    return ok({
+      kind: "rendition",
+      meta,
+      cached: true,
+      async body(range) {
+        const whole = take();
+        if (!whole || !range) return whole;
+        return sliceStream(whole, range.offset, range.length);
+      },
+      async discard() {
+        await take()?.cancel();
+      },
+    });
+  }
+  return deliverFromOrigin(deps, input, ref);
+}
+
+async function deliverFromOrigin(
+  deps: DeliveryDeps,
+  input: DeliveryInput,
+  ref: EntryRef,
+): Promise<Outcome<Delivery>> {
+  const found =
+    input.revision === "current"
+      ? await deps.images.getWithVariants(input.imageId)
+      : await deps.images.getWithRevision(input.imageId, input.revision);
+  if (!found) return fail("image_not_found");
+  const { image, variants } = found;
+  const publiclyServable = isPubliclyServable(image);
+  if (input.viewer.kind === "public" && !publiclyServable) return fail("image_not_found");
+  const revision = input.revision === "current" ? image.servedRevision : input.revision;
+  if (revision === null) return fail("image_not_found");
+  const rows = variants.filter((v) => v.name === input.variant);
+  if (rows.length === 0) return fail("variant_not_found");
+  const format = chooseFormat(
+    rows.map((r) => r.format),
+    input.choice,
+  );
+  const row = rows.find((r) => r.format === format);
+  if (!row) {
+    return fail(
+      "format_not_available",
+      `This variant is stored as ${rows.map((r) => r.format).join(", ")}.`,
+    );
+  }
+  const blocked = await hotlinkVerdict(deps, input.viewer, image.ownerId);
+  if (blocked) return ok(blocked);
+  const meta: RenditionMeta = {
+    ownerId: image.ownerId,
+    publiclyServable,
+    revision,
+    format: row.format,
+    contentType: row.contentType,
+    size: row.bytes,
+    etag: row.etag,
+    lastModified: row.createdAt,
+    filename: image.filename,
+  };
+  return ok({
+    kind: "rendition",
+    meta,
+    cached: false,
+    async body(range) {
+      const obj = await deps.store.getVariant(
+        image.id,
+        revision,
+        row.name,
+        row.format,
+        range ? { range } : {},
+      );
+      if (!obj || !("body" in obj)) return null;
+      if (range || !input.fill) return obj.body;
+      const [client, fill] = obj.body.tee();
+      deps.background(
+        deps.cache
+          .put(ref, meta, fill)
+          .catch((err: unknown) => deps.log.warn("cache_fill_failed", { imageId: image.id, err })),
+      );
+      return client;
+    },
+    async discard() {},
+  });
+}
