@@ -34,7 +34,7 @@ export default defineConfig(async () => {
               main: "./workers/edge.ts",
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
-                bindings: { ...bindings, ...ZONE, CF_API_BASE_URL },
+                bindings: { ...bindings, ...ZONE, CF_API_BASE_URL, CACHE_REFILL_GUARD_MS: "0" },
                 // Every outbound fetch of the edge: only the purge client makes any.
                 outboundService: async (request) => {
                   const res = await cloudflareApi.fetch(request);

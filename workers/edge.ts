@@ -33,6 +33,7 @@ export class CacheInvalidation extends WorkerEntrypoint<Env> {
           log,
           now: Date.now,
           background: (task) => this.ctx.waitUntil(task),
+          refillGuardMs: config.cacheRefillGuardMs,
         },
         { ...request, target, reason },
       );

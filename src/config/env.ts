@@ -17,6 +17,8 @@ export interface Config {
   hotlinkAllowedReferers: string[];
   /** Cloudflare's purge API for the zone, when `CF_ZONE_ID` and `CF_API_TOKEN` are set. */
   zonePurge: ZonePurgeConfig | null;
+  /** Delay of the second local cache delete after a purge (purge-cache.ts). */
+  cacheRefillGuardMs: number;
 }
 
 const positiveInt = z.coerce.number().int().positive();
@@ -33,6 +35,7 @@ const EnvSchema = z.object({
   VIEW_URL_TTL_SECONDS: positiveInt,
   CORS_ALLOWED_ORIGINS: z.string().default("*"),
   HOTLINK_ALLOWED_REFERERS: z.string().default(""),
+  CACHE_REFILL_GUARD_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   CF_ZONE_ID: z.string().default(""),
   CF_API_TOKEN: z.string().default(""),
   CF_API_BASE_URL: z.url({ protocol: /^https?$/ }).default("https://api.cloudflare.com/client/v4"),
@@ -107,6 +110,7 @@ export function loadConfig(env: Env): Config {
     viewUrlTtlSeconds: e.VIEW_URL_TTL_SECONDS,
     corsAllowedOrigins: parseAllowedOrigins(e.CORS_ALLOWED_ORIGINS),
     hotlinkAllowedReferers,
+    cacheRefillGuardMs: e.CACHE_REFILL_GUARD_MS,
     zonePurge:
       e.CF_ZONE_ID === ""
         ? null

@@ -83,6 +83,7 @@ export function services() {
       log,
       now: Date.now,
       background,
+      refillGuardMs: config.cacheRefillGuardMs,
     });
     c.set("services", {
       config,

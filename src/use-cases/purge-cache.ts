@@ -23,7 +23,8 @@ export interface PurgeDeps {
   now: () => number;
   /** Runs a task after the response (waitUntil). */
   background: (task: Promise<unknown>) => void;
-  sleep?: (ms: number) => Promise<void>;
+  /** Delay of the second local delete (default REFILL_GUARD_MS). */
+  refillGuardMs?: number;
 }
 
 /** One purge: what, why, since when (the triggering request's start) and how far. */
@@ -74,9 +75,9 @@ export async function purgeCached(deps: PurgeDeps, request: PurgeRequest): Promi
   if (request.scope === "all") {
     await deleteLocal(deps.cache, target);
     record("local");
-    const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+    const delay = deps.refillGuardMs ?? REFILL_GUARD_MS;
     deps.background(
-      sleep(REFILL_GUARD_MS)
+      new Promise((resolve) => setTimeout(resolve, delay))
         .then(() => deleteLocal(deps.cache, target))
         .catch((err: unknown) => deps.log.warn("cache_refill_guard_failed", { imageId, err })),
     );

@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { createApp } from "../../src/http/app";
-import { ImageRepository } from "../../src/storage/image-repository";
+import { ImageRepository, type ProcessedImage } from "../../src/storage/image-repository";
 import { ObjectStore } from "../../src/storage/object-store";
 import type { ImageRow } from "../../src/storage/schema";
 
@@ -88,6 +88,22 @@ export async function problemCode(res: Response): Promise<string> {
   return body.code;
 }
 
+/** What the processor records for a revision made of `variants` (a 3000 px JPEG source). */
+export function processedImage(variants: ProcessedImage["variants"]): ProcessedImage {
+  return {
+    format: "jpeg",
+    contentType: "image/jpeg",
+    width: 3000,
+    height: 3000,
+    placeholder: "AAAA",
+    dominantColor: "#336699",
+    timings: {},
+    colour: "srgb",
+    originalRepairs: [],
+    variants,
+  };
+}
+
 /** Seeds a processed image straight into D1 and R2 (the processor has its own tests). */
 export async function seedReadyImage(
   owner: string,
@@ -124,23 +140,7 @@ export async function seedReadyImage(
   await repo.claimUpload(created.id, now);
   await repo.markUploaded(created.id, now, 4000, now);
   await repo.claimProcessing(created.id, 1, now);
-  await repo.completeProcessing(
-    created.id,
-    1,
-    {
-      format: "jpeg",
-      contentType: "image/jpeg",
-      width: 3000,
-      height: 3000,
-      placeholder: "AAAA",
-      dominantColor: "#336699",
-      timings: {},
-      colour: "srgb",
-      originalRepairs: [],
-      variants,
-    },
-    now,
-  );
+  await repo.completeProcessing(created.id, 1, processedImage(variants), now);
   const image = await repo.get(created.id);
   if (!image) throw new Error("seed failed");
   return { image, bytes };
