@@ -54,6 +54,8 @@ beforeAll(async () => {
     }),
     (x) => ({ name: "GET /d", method: "GET", path: `/d/${x}/1/thumb${signed.search}` }),
     (x) => ({ name: "GET /i", method: "GET", path: `/i/${x}/thumb` }),
+    (x) => ({ name: "GET /i revisioned", method: "GET", path: `/i/${x}/1/thumb` }),
+    (x) => ({ name: "HEAD /i", method: "HEAD", path: `/i/${x}/medium` }),
     (x) => ({ name: "DELETE image", method: "DELETE", path: `/v1/images/${x}`, auth: true }),
   ];
   routes = [
@@ -63,6 +65,15 @@ beforeAll(async () => {
     { name: "GET images", method: "GET", path: "/v1/images", auth: true },
     ...idRoutes.slice(0, -1).map((r) => r(id)),
     { name: "GET /d (signed)", method: "GET", path: signed.pathname + signed.search },
+    { name: "GET hotlink settings", method: "GET", path: "/v1/settings/hotlink", auth: true },
+    {
+      name: "PUT hotlink settings",
+      method: "PUT",
+      path: "/v1/settings/hotlink",
+      auth: true,
+      body: () => JSON.stringify({ allowedReferers: ["example.com"] }),
+      json: true,
+    },
     { name: "unknown", method: "GET", path: "/nope/../etc" },
     { name: "unknown POST", method: "POST", path: "/v1/nope", auth: true, body, json: true },
   ];
@@ -74,7 +85,10 @@ async function expectSafe(label: string, path: string, init: RequestInit): Promi
   const where = `${label}: ${init.method ?? "GET"} ${path.slice(0, 120)} -> ${res.status}`;
   expect(res.status, where).toBeLessThan(500);
   expect(res.headers.get("X-Content-Type-Options"), where).toBe("nosniff");
-  if (res.status >= 400) {
+  if (res.status >= 400 && init.method === "HEAD") {
+    expect(res.headers.get("Content-Type"), where).toBe("application/problem+json");
+    expect(await res.text(), where).toBe("");
+  } else if (res.status >= 400) {
     expect(res.headers.get("Content-Type"), where).toBe("application/problem+json");
     const problem = (await res.json()) as { code?: unknown; status?: unknown };
     expect(typeof problem.code, where).toBe("string");
@@ -123,6 +137,7 @@ const HEADERS = [
   "X-Request-Id",
   "Cf-Ray",
   "Origin",
+  "Referer",
 ];
 
 describe("hostile headers on every route", () => {
@@ -210,6 +225,11 @@ describe("hostile query strings", () => {
         "redirect=maybe",
         "kid=k1&kid=k0",
         "%ZZ=1",
+        "format=gif",
+        "format=jpeg&format=webp",
+        `format=${"j".repeat(5000)}`,
+        "download=yes",
+        "download=1&download=1",
       ]) {
         const sep = route.path.includes("?") ? "&" : "?";
         await expectSafe("query", `${route.path}${sep}${query}`, requestFor(route));
