@@ -86,6 +86,7 @@ describe("edge cache", () => {
     const counting = countingEnv();
     const miss = await view(`/i/${image.id}/thumb`, { Accept: WEBP }, counting.bindings);
     expect(miss.status).toBe(200);
+    expect(miss.headers.get("X-Cache")).toBe("MISS");
     expect(await bytesOf(miss)).toEqual(bytes["thumb.webp"]);
     expect(counting.d1()).toBeGreaterThan(0);
     expect(counting.r2()).toBeGreaterThan(0);
@@ -93,6 +94,7 @@ describe("edge cache", () => {
     const again = countingEnv();
     const hit = await view(`/i/${image.id}/thumb`, { Accept: WEBP }, again.bindings);
     expect(hit.status).toBe(200);
+    expect(hit.headers.get("X-Cache")).toBe("HIT");
     expect(await bytesOf(hit)).toEqual(bytes["thumb.webp"]);
     expect(again.d1()).toBe(0);
     expect(again.r2()).toBe(0);

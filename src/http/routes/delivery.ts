@@ -102,7 +102,8 @@ async function view(
     headers.set("Cache-Control", "no-store");
     return new Response(req.method === "HEAD" ? null : placeholderPng(), { status: 403, headers });
   }
-  const headers: Record<string, string> = {};
+  // Whether this data centre's edge cache answered (no D1, no R2): for operators and clients.
+  const headers: Record<string, string> = { "X-Cache": result.cached ? "HIT" : "MISS" };
   if (choice.kind === "negotiate") headers.Vary = "Accept";
   if (query.download) {
     headers["Content-Disposition"] = attachmentDisposition(
