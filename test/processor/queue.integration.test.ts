@@ -1,74 +1,17 @@
-import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { newImageId } from "../../src/domain/ids";
-import type { RgbaImage } from "../../src/pipeline/codecs";
 import { createWorkerdCodecs } from "../../src/pipeline/codecs-workerd";
-import type { ImageEvent } from "../../src/pipeline/messages";
 import { DEFAULT_TRANSFORM_OPTIONS } from "../../src/pipeline/presets";
 import { transformImage } from "../../src/pipeline/transform";
 import { ImageRepository } from "../../src/storage/image-repository";
 import { ObjectStore } from "../../src/storage/object-store";
 import { handleSlowVariants } from "../../src/use-cases/process-image";
-import processor from "../../workers/processor";
 import { testDeps } from "../helpers/deps";
+import { deliver, encoded, event, gradient, uploaded } from "../helpers/processor";
 
 const codecs = createWorkerdCodecs();
 const repo = new ImageRepository(env.DB);
 const store = new ObjectStore(env.BUCKET);
-
-function gradient(width: number, height: number, alpha = false): RgbaImage {
-  const data = new Uint8Array(width * height * 4);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 4;
-      data[i] = (x * 255) / width;
-      data[i + 1] = (y * 255) / height;
-      data[i + 2] = 128;
-      data[i + 3] = alpha ? (x < width / 2 ? 0 : 255) : 255;
-    }
-  }
-  return { width, height, data };
-}
-
-async function encoded(image: RgbaImage, format: "jpeg" | "png"): Promise<Uint8Array> {
-  const result = await codecs.encode(image, format, { quality: 90 });
-  if (!result.ok) throw new Error(result.error.detail);
-  return result.value;
-}
-
-/** Puts an image in the `uploaded` state with these bytes, as the edge's PUT does. */
-async function uploaded(bytes: Uint8Array, owner = "alice"): Promise<string> {
-  const id = newImageId();
-  const now = Date.now();
-  await repo.create({ id, ownerId: owner, createdAt: now, updatedAt: now });
-  await repo.claimUpload(id, now);
-  const body = new Blob([bytes]).stream();
-  const stream = new FixedLengthStream(bytes.byteLength);
-  void body.pipeTo(stream.writable);
-  await store.putUpload(id, stream.readable, "application/octet-stream");
-  await repo.markUploaded(id, now, bytes.byteLength, now);
-  return id;
-}
-
-function event(imageId: string, revision = 1): ImageEvent {
-  return { type: "ImageUploaded", v: 1, imageId, revision, uploadedAt: Date.now() };
-}
-
-async function deliver(queue: string, bodies: unknown[]) {
-  const batch = createMessageBatch(
-    queue,
-    bodies.map((body, i) => ({
-      id: `m${i}-${crypto.randomUUID()}`,
-      timestamp: new Date(),
-      attempts: 1,
-      body,
-    })),
-  );
-  const ctx = createExecutionContext();
-  await processor.queue(batch, env, ctx);
-  return getQueueResult(batch, ctx);
-}
 
 async function objectKeys(id: string): Promise<string[]> {
   const listed = await env.BUCKET.list({ prefix: `variants/${id}/` });
@@ -223,14 +166,12 @@ describe("processor queue consumer", () => {
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
-    const batch = createMessageBatch("image-events", [
-      { id: "t1", timestamp: new Date(), attempts: 3, body: event(id) },
-    ]);
-    const ctx = createExecutionContext();
-    await processor.queue(batch, { ...env, BUCKET: failingBucket }, ctx);
-    const result = await getQueueResult(batch, ctx);
+    const result = await deliver("image-events", [event(id)], {
+      bindings: { ...env, BUCKET: failingBucket },
+      attempts: 3,
+    });
     // The delay (20 s on attempt 3) is unit-tested; getQueueResult reports only the id here.
-    expect(result.retryMessages.map((m: { msgId: string }) => m.msgId)).toEqual(["t1"]);
+    expect(result.retryMessages).toHaveLength(1);
     expect(result.explicitAcks).toHaveLength(0);
     // Still claimable: the retry goes through once storage is back.
     await deliver("image-events", [event(id)]);
