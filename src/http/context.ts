@@ -26,7 +26,7 @@ export interface AppEnv {
   };
 }
 
-/** What `requireUser()` adds: the caller, known to be signed in. */
+/** What `requireUser(scope)` and `requireUserToken()` add: the caller, known to be signed in. */
 export interface UserEnv {
   Variables: { user: Principal };
 }

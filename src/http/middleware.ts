@@ -4,6 +4,7 @@ import { createMiddleware } from "hono/factory";
 import { createJwtVerifier } from "../auth/jwt";
 import { type SignedPurpose, verifyPath } from "../auth/url-signing";
 import { loadConfig } from "../config/env";
+import { hasScope, type Principal, type Scope } from "../domain/access";
 import { ApiError } from "../domain/errors";
 import { queueProducer } from "../events/producer";
 import { createLogger } from "../observability/logger";
@@ -116,11 +117,49 @@ export function authenticate() {
   });
 }
 
-/** Rejects anonymous callers with 401; handlers after it read the caller as `c.get("user")`. */
-export function requireUser() {
+function insufficientScope(detail: string, scope?: Scope): ApiError {
+  return new ApiError("insufficient_scope", detail, undefined, {
+    "WWW-Authenticate": `Bearer realm="image-host", error="insufficient_scope"${scope ? `, scope="${scope}"` : ""}`,
+  });
+}
+
+function checkScope(principal: Principal, scope: Scope): void {
+  if (!hasScope(principal, scope)) {
+    throw insufficientScope(`This API key lacks the scope ${scope}.`, scope);
+  }
+}
+
+/**
+ * Rejects anonymous callers with 401, and a credential without `scope` with 403; handlers
+ * after it read the caller as `c.get("user")`. Every authenticated route declares its scope.
+ */
+export function requireUser(scope: Scope) {
   return createMiddleware<AppEnv & UserEnv>(async (c, next) => {
     const principal = c.get("principal");
     if (!principal) throw new ApiError("unauthorized");
+    checkScope(principal, scope);
+    c.set("user", principal);
+    return next();
+  });
+}
+
+/** For routes open to anonymous callers: a credential that is present must carry `scope`. */
+export function scopeIfSignedIn(scope: Scope) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const principal = c.get("principal");
+    if (principal) checkScope(principal, scope);
+    return next();
+  });
+}
+
+/** Routes only a user's own token may call (managing API keys): never an API key. */
+export function requireUserToken() {
+  return createMiddleware<AppEnv & UserEnv>(async (c, next) => {
+    const principal = c.get("principal");
+    if (!principal) throw new ApiError("unauthorized");
+    if (principal.apiKeyId !== undefined) {
+      throw insufficientScope("API keys are managed with a user token, not with an API key.");
+    }
     c.set("user", principal);
     return next();
   });

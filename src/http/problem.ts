@@ -32,7 +32,15 @@ export function problemResponse(err: unknown, c: Context<AppEnv>): Response {
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": "no-store",
   });
-  if (apiError.status === 401) headers.set("WWW-Authenticate", 'Bearer realm="image-host"');
+  // RFC 6750 §3: a rejected credential says so; a missing one only names the scheme.
+  if (apiError.status === 401) {
+    headers.set(
+      "WWW-Authenticate",
+      apiError.code === "invalid_token"
+        ? 'Bearer realm="image-host", error="invalid_token"'
+        : 'Bearer realm="image-host"',
+    );
+  }
   for (const [name, value] of Object.entries(apiError.headers)) headers.set(name, value);
   return new Response(JSON.stringify(body), { status: apiError.status, headers });
 }

@@ -3,6 +3,8 @@ import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { call, createImage, problemCode, token } from "../helpers/edge";
 
+const INVALID_TOKEN_CHALLENGE = 'Bearer realm="image-host", error="invalid_token"';
+
 function withBearer(jwt: string): RequestInit {
   return { headers: { Authorization: `Bearer ${jwt}` } };
 }
@@ -19,7 +21,7 @@ describe("authentication", () => {
     const res = await call("/v1/images");
     expect(res.status).toBe(401);
     expect(await problemCode(res)).toBe("unauthorized");
-    expect(res.headers.get("WWW-Authenticate")).toContain("Bearer");
+    expect(res.headers.get("WWW-Authenticate")).toBe('Bearer realm="image-host"');
   });
 
   it("accepts a valid token", async () => {
@@ -36,6 +38,7 @@ describe("authentication", () => {
   ])("rejects a token with %s", async (_name, overrides) => {
     const res = await call("/v1/images", withBearer(await token("alice", overrides)));
     expect(res.status).toBe(401);
+    expect(res.headers.get("WWW-Authenticate")).toBe(INVALID_TOKEN_CHALLENGE);
     expect(await problemCode(res)).toBe("invalid_token");
   });
 
@@ -51,6 +54,7 @@ describe("authentication", () => {
     ).replace(/=+$/, "");
     const res = await call("/v1/images", withBearer(`${header}.${payload}.x`));
     expect(res.status).toBe(401);
+    expect(res.headers.get("WWW-Authenticate")).toBe(INVALID_TOKEN_CHALLENGE);
   });
 
   it("rejects a token without exp", async () => {
@@ -62,6 +66,7 @@ describe("authentication", () => {
       .sign(new TextEncoder().encode(env.JWT_SECRET));
     const res = await call("/v1/images", withBearer(jwt));
     expect(res.status).toBe(401);
+    expect(res.headers.get("WWW-Authenticate")).toBe(INVALID_TOKEN_CHALLENGE);
   });
 
   it("grants admin only for the explicit admin claim, never for a role claim", async () => {

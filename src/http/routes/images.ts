@@ -10,7 +10,7 @@ import { deleteImage } from "../../use-cases/delete-image";
 import { getImage, listImages, openOriginal, viewPath } from "../../use-cases/read-images";
 import { reprocessImage, updateImage } from "../../use-cases/update-image";
 import type { AppEnv } from "../context";
-import { requireJsonBody, requireUser } from "../middleware";
+import { requireJsonBody, requireUser, scopeIfSignedIn } from "../middleware";
 import { orThrow } from "../outcome";
 import { presentImage } from "../present";
 import { serveObject } from "../serve-object";
@@ -74,33 +74,39 @@ function nowSeconds(): number {
 
 /** The /v1/images resource: routes parse, call a use case and present its result. */
 export const imagesApp = new Hono<AppEnv>()
-  .post("/", requireUser(), requireJsonBody(), validate("json", CreateImageBody), async (c) => {
-    const { config, deps } = c.get("services");
-    const image = orThrow(
-      await createImage(deps, {
-        ownerId: c.get("user").userId,
-        image: c.req.valid("json"),
-        maxUploadBytes: config.maxUploadBytes,
-      }),
-    );
-    const expires = nowSeconds() + config.uploadUrlTtlSeconds;
-    const path = `/upload/${image.id}`;
-    const query = await signPath(config.signing, "upload", path, expires);
-    c.header("Location", `/v1/images/${image.id}`);
-    return c.json(
-      {
-        ...presentImage(image, [], new URL(c.req.url).origin),
-        upload: {
-          url: new URL(`${path}?${query}`, c.req.url).toString(),
-          method: "PUT",
-          expiresAt: new Date(expires * 1000).toISOString(),
-          maxBytes: image.declaredSize ?? config.maxUploadBytes,
+  .post(
+    "/",
+    requireUser("images:write"),
+    requireJsonBody(),
+    validate("json", CreateImageBody),
+    async (c) => {
+      const { config, deps } = c.get("services");
+      const image = orThrow(
+        await createImage(deps, {
+          ownerId: c.get("user").userId,
+          image: c.req.valid("json"),
+          maxUploadBytes: config.maxUploadBytes,
+        }),
+      );
+      const expires = nowSeconds() + config.uploadUrlTtlSeconds;
+      const path = `/upload/${image.id}`;
+      const query = await signPath(config.signing, "upload", path, expires);
+      c.header("Location", `/v1/images/${image.id}`);
+      return c.json(
+        {
+          ...presentImage(image, [], new URL(c.req.url).origin),
+          upload: {
+            url: new URL(`${path}?${query}`, c.req.url).toString(),
+            method: "PUT",
+            expiresAt: new Date(expires * 1000).toISOString(),
+            maxBytes: image.declaredSize ?? config.maxUploadBytes,
+          },
         },
-      },
-      201,
-    );
-  })
-  .get("/", requireUser(), validate("query", ListQuery), async (c) => {
+        201,
+      );
+    },
+  )
+  .get("/", requireUser("images:read"), validate("query", ListQuery), async (c) => {
     const { cursor, limit } = c.req.valid("query");
     const page = await listImages(c.get("services").deps, {
       ownerId: c.get("user").userId,
@@ -113,26 +119,31 @@ export const imagesApp = new Hono<AppEnv>()
       nextCursor: page.nextCursor,
     });
   })
-  .get("/:idView{[^/]+:view}", validate("query", ViewQuery), async (c) => {
-    const { config, deps } = c.get("services");
-    const { variant, redirect } = c.req.valid("query");
-    const path = orThrow(
-      await viewPath(deps, {
-        imageId: customMethodId(c.req.param("idView"), "view"),
-        principal: c.get("principal"),
-        variant,
-      }),
-    );
-    const expires = nowSeconds() + config.viewUrlTtlSeconds;
-    const query = await signPath(config.signing, "view", path, expires);
-    const url = new URL(`${path}?${query}`, c.req.url).toString();
-    c.header("Cache-Control", "private, no-store");
-    if (redirect === "false") {
-      return c.json({ url, expiresAt: new Date(expires * 1000).toISOString() });
-    }
-    return c.redirect(url, 302);
-  })
-  .post("/:idReprocess{[^/]+:reprocess}", requireUser(), async (c) => {
+  .get(
+    "/:idView{[^/]+:view}",
+    scopeIfSignedIn("images:read"),
+    validate("query", ViewQuery),
+    async (c) => {
+      const { config, deps } = c.get("services");
+      const { variant, redirect } = c.req.valid("query");
+      const path = orThrow(
+        await viewPath(deps, {
+          imageId: customMethodId(c.req.param("idView"), "view"),
+          principal: c.get("principal"),
+          variant,
+        }),
+      );
+      const expires = nowSeconds() + config.viewUrlTtlSeconds;
+      const query = await signPath(config.signing, "view", path, expires);
+      const url = new URL(`${path}?${query}`, c.req.url).toString();
+      c.header("Cache-Control", "private, no-store");
+      if (redirect === "false") {
+        return c.json({ url, expiresAt: new Date(expires * 1000).toISOString() });
+      }
+      return c.redirect(url, 302);
+    },
+  )
+  .post("/:idReprocess{[^/]+:reprocess}", requireUser("images:write"), async (c) => {
     const found = orThrow(
       await reprocessImage(c.get("services").deps, {
         imageId: customMethodId(c.req.param("idReprocess"), "reprocess"),
@@ -141,7 +152,7 @@ export const imagesApp = new Hono<AppEnv>()
     );
     return c.json(presentImage(found.image, found.variants, new URL(c.req.url).origin), 202);
   })
-  .get("/:id", async (c) => {
+  .get("/:id", scopeIfSignedIn("images:read"), async (c) => {
     const found = orThrow(
       await getImage(c.get("services").deps, {
         imageId: imageIdParam(c.req.param("id")),
@@ -150,17 +161,23 @@ export const imagesApp = new Hono<AppEnv>()
     );
     return c.json(presentImage(found.image, found.variants, new URL(c.req.url).origin));
   })
-  .patch("/:id", requireUser(), requireJsonBody(), validate("json", UpdateImageBody), async (c) => {
-    const found = orThrow(
-      await updateImage(c.get("services").deps, {
-        imageId: imageIdParam(c.req.param("id")),
-        principal: c.get("user"),
-        changes: c.req.valid("json"),
-      }),
-    );
-    return c.json(presentImage(found.image, found.variants, new URL(c.req.url).origin));
-  })
-  .get("/:id/original", requireUser(), async (c) => {
+  .patch(
+    "/:id",
+    requireUser("images:write"),
+    requireJsonBody(),
+    validate("json", UpdateImageBody),
+    async (c) => {
+      const found = orThrow(
+        await updateImage(c.get("services").deps, {
+          imageId: imageIdParam(c.req.param("id")),
+          principal: c.get("user"),
+          changes: c.req.valid("json"),
+        }),
+      );
+      return c.json(presentImage(found.image, found.variants, new URL(c.req.url).origin));
+    },
+  )
+  .get("/:id/original", requireUser("images:read"), async (c) => {
     const original = orThrow(
       await openOriginal(c.get("services").deps, {
         imageId: imageIdParam(c.req.param("id")),
@@ -177,7 +194,7 @@ export const imagesApp = new Hono<AppEnv>()
       get: original.open,
     });
   })
-  .delete("/:id", requireUser(), async (c) => {
+  .delete("/:id", requireUser("images:write"), async (c) => {
     orThrow(
       await deleteImage(c.get("services").deps, {
         imageId: imageIdParam(c.req.param("id")),

@@ -32,15 +32,21 @@ const HotlinkBody = z.strictObject({
 
 /** The /v1/settings resource: the caller's own settings. */
 export const settingsApp = new Hono<AppEnv>()
-  .get("/hotlink", requireUser(), async (c) => {
+  .get("/hotlink", requireUser("settings:read"), async (c) => {
     const rules = await getHotlinkSettings(c.get("services"), c.get("user"));
     return c.json(rules, 200, { "Cache-Control": "private, no-store" });
   })
-  .put("/hotlink", requireUser(), requireJsonBody(), validate("json", HotlinkBody), async (c) => {
-    const { deps, settings } = c.get("services");
-    const rules = await setHotlinkSettings(
-      { ...deps, settings },
-      { principal: c.get("user"), rules: c.req.valid("json") },
-    );
-    return c.json(rules, 200, { "Cache-Control": "private, no-store" });
-  });
+  .put(
+    "/hotlink",
+    requireUser("settings:write"),
+    requireJsonBody(),
+    validate("json", HotlinkBody),
+    async (c) => {
+      const { deps, settings } = c.get("services");
+      const rules = await setHotlinkSettings(
+        { ...deps, settings },
+        { principal: c.get("user"), rules: c.req.valid("json") },
+      );
+      return c.json(rules, 200, { "Cache-Control": "private, no-store" });
+    },
+  );
