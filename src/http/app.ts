@@ -3,6 +3,7 @@ import { ApiError } from "../domain/errors";
 import type { AppEnv } from "./context";
 import { authenticate, corsPolicy, hardenResponses, requestId, services } from "./middleware";
 import { problemResponse } from "./problem";
+import { apiKeysApp } from "./routes/api-keys";
 import { publicDeliveryApp, signedDeliveryApp } from "./routes/delivery";
 import { imagesApp } from "./routes/images";
 import { settingsApp } from "./routes/settings";
@@ -21,6 +22,7 @@ export function createApp() {
   app.use("/v1/*", authenticate());
   app.route("/v1/images", imagesApp);
   app.route("/v1/settings", settingsApp);
+  app.route("/v1/api-keys", apiKeysApp);
   app.route("/upload", uploadsApp);
   app.route("/d", signedDeliveryApp);
   app.route("/i", publicDeliveryApp);

@@ -2,6 +2,7 @@ import type { JwtVerifier } from "../auth/jwt";
 import type { Config } from "../config/env";
 import type { Principal } from "../domain/access";
 import type { SettingsRepository } from "../storage/settings-repository";
+import type { ApiKeyDeps } from "../use-cases/api-keys";
 import type { DeliveryDeps } from "../use-cases/deliver-variant";
 import type { Deps } from "../use-cases/deps";
 
@@ -13,6 +14,7 @@ export interface Services {
   /** What the view path uses: the edge cache first, D1 and R2 on a miss. */
   delivery: DeliveryDeps;
   settings: SettingsRepository;
+  apiKeyDeps: ApiKeyDeps;
   verifyJwt: JwtVerifier;
 }
 

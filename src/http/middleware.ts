@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
+import { API_KEY_PREFIX } from "../auth/credentials";
 import { createJwtVerifier } from "../auth/jwt";
 import { type SignedPurpose, verifyPath } from "../auth/url-signing";
 import { loadConfig } from "../config/env";
@@ -10,11 +11,13 @@ import { queueProducer } from "../events/producer";
 import { createLogger } from "../observability/logger";
 import { D1MetricsSink } from "../observability/metrics";
 import { concat } from "../pipeline/bytes";
+import { ApiKeyRepository } from "../storage/api-key-repository";
 import { DeliveryCache } from "../storage/delivery-cache";
 import { ImageRepository } from "../storage/image-repository";
 import { ObjectStore } from "../storage/object-store";
 import { SettingsRepository } from "../storage/settings-repository";
 import { ZonePurgeClient } from "../storage/zone-purge";
+import { authenticateApiKey } from "../use-cases/api-keys";
 import { edgeInvalidator } from "../use-cases/purge-cache";
 import type { AppEnv, UserEnv } from "./context";
 
@@ -92,6 +95,7 @@ export function services() {
       deps: { images, store, events, now: Date.now, log, metrics, invalidate },
       delivery: { images, store, log, cache, settings, now: Date.now, background },
       settings,
+      apiKeyDeps: { apiKeys: new ApiKeyRepository(c.env.DB), now: Date.now, metrics, background },
     });
     await next();
     background(metrics.flush().catch((err: unknown) => log.warn("metrics_flush_failed", { err })));
@@ -99,7 +103,10 @@ export function services() {
   });
 }
 
-/** Reads an optional bearer token; a present but invalid token is a 401, never anonymous. */
+/**
+ * Reads an optional credential (a user's JWT or an API key); a present but invalid one is a
+ * 401, never anonymous.
+ */
 export function authenticate() {
   return createMiddleware<AppEnv>(async (c, next) => {
     // An empty header is still a header: a client that meant to authenticate gets told.
@@ -108,9 +115,18 @@ export function authenticate() {
       return next();
     }
     const header = c.req.header("Authorization") ?? "";
-    const match = /^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+)\s*$/i.exec(header);
-    if (!match?.[1]) throw new ApiError("invalid_token", "Authorization must be 'Bearer <jwt>'.");
-    const principal = await c.get("services").verifyJwt(match[1]);
+    const match = /^Bearer\s+([\w-]+\.[\w-]+\.[\w-]+|ihk_[\w-]{1,200})\s*$/i.exec(header);
+    const credential = match?.[1];
+    if (!credential) {
+      throw new ApiError(
+        "invalid_token",
+        "Authorization must be 'Bearer <jwt>' or 'Bearer <API key>'.",
+      );
+    }
+    const services = c.get("services");
+    const principal = credential.startsWith(API_KEY_PREFIX)
+      ? await authenticateApiKey(services.apiKeyDeps, credential)
+      : await services.verifyJwt(credential);
     if (!principal) throw new ApiError("invalid_token");
     c.set("principal", principal);
     return next();

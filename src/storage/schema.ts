@@ -43,6 +43,11 @@ export const images = sqliteTable(
     colour: text("colour"),
     /** JSON array: container repairs the `original` needed to decode strictly (png-repair.ts). */
     originalRepairs: text("original_repairs"),
+    /**
+     * Share links carry the version they were made under; bumping it (revoke all, a change to
+     * private) stops every one of them at once.
+     */
+    shareVersion: integer("share_version").notNull().default(1),
     /** Times the sweeper re-sent this revision's ImageUploaded; bounded, then `failed`. */
     requeues: integer("requeues").notNull().default(0),
     uploadStartedAt: integer("upload_started_at"),
@@ -112,3 +117,53 @@ export type NewImageRow = typeof images.$inferInsert;
 export type VariantRow = typeof variants.$inferSelect;
 export type NewVariantRow = typeof variants.$inferInsert;
 export type NewMetricRow = typeof metrics.$inferInsert;
+
+/** One share link (docs/api.md, "Share links"): the token's secret is stored only as a digest. */
+export const shares = sqliteTable(
+  "shares",
+  {
+    id: text("id").primaryKey(),
+    imageId: text("image_id")
+      .notNull()
+      .references(() => images.id, { onDelete: "cascade" }),
+    createdBy: text("created_by").notNull(),
+    /** SHA-256 (hex) of the token's secret part. */
+    secretDigest: text("secret_digest").notNull(),
+    /** The image's `share_version` when this was made: a bump revokes it. */
+    shareVersion: integer("share_version").notNull(),
+    /** `pbkdf2-sha256$...` (auth/secrets.ts), or null for no password. */
+    passwordHash: text("password_hash"),
+    allowDownload: integer("allow_download", { mode: "boolean" }).notNull(),
+    maxViews: integer("max_views"),
+    views: integer("views").notNull().default(0),
+    /** JSON array of normalised hotlink patterns, or null (any site). */
+    allowedReferers: text("allowed_referers"),
+    createdAt: integer("created_at").notNull(),
+    /** Null: never expires (only when the deployment allows it). */
+    expiresAt: integer("expires_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [index("shares_image_idx").on(t.imageId, t.createdAt)],
+);
+
+/** One API key of a user: acts for its owner with at most its scopes. */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    ownerId: text("owner_id").notNull(),
+    name: text("name").notNull(),
+    /** JSON array of scopes (domain/access.ts). */
+    scopes: text("scopes").notNull(),
+    /** SHA-256 (hex) of the key's secret part. */
+    secretDigest: text("secret_digest").notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at"),
+    lastUsedAt: integer("last_used_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [index("api_keys_owner_idx").on(t.ownerId, t.createdAt)],
+);
+
+export type ShareRow = typeof shares.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;

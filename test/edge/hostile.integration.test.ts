@@ -56,6 +56,7 @@ beforeAll(async () => {
     (x) => ({ name: "GET /i", method: "GET", path: `/i/${x}/thumb` }),
     (x) => ({ name: "GET /i revisioned", method: "GET", path: `/i/${x}/1/thumb` }),
     (x) => ({ name: "HEAD /i", method: "HEAD", path: `/i/${x}/medium` }),
+    (x) => ({ name: "DELETE api key", method: "DELETE", path: `/v1/api-keys/${x}`, auth: true }),
     (x) => ({ name: "DELETE image", method: "DELETE", path: `/v1/images/${x}`, auth: true }),
   ];
   routes = [
@@ -65,6 +66,15 @@ beforeAll(async () => {
     { name: "GET images", method: "GET", path: "/v1/images", auth: true },
     ...idRoutes.slice(0, -1).map((r) => r(id)),
     { name: "GET /d (signed)", method: "GET", path: signed.pathname + signed.search },
+    { name: "GET api keys", method: "GET", path: "/v1/api-keys", auth: true },
+    {
+      name: "POST api keys",
+      method: "POST",
+      path: "/v1/api-keys",
+      auth: true,
+      body: () => JSON.stringify({ name: "k", scopes: ["images:read"] }),
+      json: true,
+    },
     { name: "GET hotlink settings", method: "GET", path: "/v1/settings/hotlink", auth: true },
     {
       name: "PUT hotlink settings",
