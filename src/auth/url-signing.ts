@@ -6,8 +6,12 @@ export interface SigningKeyring {
   keys: ReadonlyMap<string, string>;
 }
 
-/** What a signature grants: delivery (GET) or upload (PUT). */
-export type SignedPurpose = "view" | "upload";
+/**
+ * What a signature grants: delivery (GET `/d`), upload (PUT `/upload`), a share session
+ * cookie, or a delivery cookie. The purpose is part of the signed message, so a signature
+ * made for one is never accepted for another.
+ */
+export type SignedPurpose = "view" | "upload" | "share-session" | "delivery-cookie";
 
 /** Parses `kid:secret[,kid:secret]`; null when malformed or the current kid is missing. */
 export function parseKeyring(spec: string, currentKeyId: string): SigningKeyring | null {
@@ -41,8 +45,37 @@ function hmacKey(secret: string): Promise<CryptoKey> {
   return key;
 }
 
-function message(purpose: SignedPurpose, keyId: string, expires: number, path: string): Uint8Array {
-  return new TextEncoder().encode(`${purpose}\n${keyId}\n${expires}\n${path}`);
+function message(
+  purpose: SignedPurpose,
+  keyId: string,
+  expires: number,
+  subject: string,
+): Uint8Array {
+  return new TextEncoder().encode(`${purpose}\n${keyId}\n${expires}\n${subject}`);
+}
+
+/** A signature of `subject` (a path, or a cookie's payload) for `purpose` until `expires`. */
+export interface Signature {
+  kid: string;
+  exp: string;
+  sig: string;
+}
+
+/** Signs `subject` for `purpose` until `expires` (Unix s) with the current key. */
+export async function signSubject(
+  ring: SigningKeyring,
+  purpose: SignedPurpose,
+  subject: string,
+  expires: number,
+): Promise<Signature> {
+  const secret = ring.keys.get(ring.currentKeyId);
+  if (secret === undefined) throw new Error("current signing key missing");
+  const mac = await crypto.subtle.sign(
+    "HMAC",
+    await hmacKey(secret),
+    message(purpose, ring.currentKeyId, expires, subject),
+  );
+  return { kid: ring.currentKeyId, exp: String(expires), sig: base64url(new Uint8Array(mac)) };
 }
 
 /** Returns the query string (`kid`, `exp`, `sig`) that signs `path` until `expires` (Unix s). */
@@ -52,19 +85,8 @@ export async function signPath(
   path: string,
   expires: number,
 ): Promise<string> {
-  const secret = ring.keys.get(ring.currentKeyId);
-  if (secret === undefined) throw new Error("current signing key missing");
-  const mac = await crypto.subtle.sign(
-    "HMAC",
-    await hmacKey(secret),
-    message(purpose, ring.currentKeyId, expires, path),
-  );
-  const q = new URLSearchParams({
-    kid: ring.currentKeyId,
-    exp: String(expires),
-    sig: base64url(new Uint8Array(mac)),
-  });
-  return q.toString();
+  const { kid, exp, sig } = await signSubject(ring, purpose, path, expires);
+  return new URLSearchParams({ kid, exp, sig }).toString();
 }
 
 /** Outcome of checking a signed URL. */
@@ -89,7 +111,8 @@ const EXPIRES = /^[1-9]\d{0,11}$/;
 const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
 
 /**
- * Verifies `sig` over purpose + key id + expiry + path in constant time; expiry after MAC.
+ * Verifies `sig` over purpose + key id + expiry + path (or any signed subject) in constant
+ * time; expiry after MAC.
  * Only the canonical encoding is accepted, and an `exp` further ahead than
  * `maxLifetimeSeconds` (the TTL this deployment signs with) plus clock skew is invalid.
  */

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { JwtVerifierConfig } from "../auth/jwt";
 import { parseKeyring, type SigningKeyring } from "../auth/url-signing";
 import { normaliseRefererPattern } from "../domain/hotlink";
+import type { ShareLimits } from "../domain/shares";
 import type { ZonePurgeConfig } from "../storage/zone-purge";
 
 /** Validated configuration of the edge Worker. */
@@ -19,6 +20,10 @@ export interface Config {
   zonePurge: ZonePurgeConfig | null;
   /** Delay of the second local cache delete after a purge (purge-cache.ts). */
   cacheRefillGuardMs: number;
+  /** Lifetimes of share links (domain/shares.ts). */
+  shares: ShareLimits;
+  /** Longest lifetime of a delivery cookie (`POST /v1/delivery-cookies`). */
+  deliveryCookieMaxTtlSeconds: number;
 }
 
 const positiveInt = z.coerce.number().int().positive();
@@ -39,6 +44,10 @@ const EnvSchema = z.object({
   CF_ZONE_ID: z.string().default(""),
   CF_API_TOKEN: z.string().default(""),
   CF_API_BASE_URL: z.url({ protocol: /^https?$/ }).default("https://api.cloudflare.com/client/v4"),
+  SHARE_DEFAULT_TTL_SECONDS: positiveInt.default(7 * 86400),
+  SHARE_MAX_TTL_SECONDS: positiveInt.default(30 * 86400),
+  SHARE_ALLOW_NEVER: z.enum(["true", "false"]).default("false"),
+  DELIVERY_COOKIE_MAX_TTL_SECONDS: positiveInt.max(86400).default(3600),
 });
 
 /** Parses `HOTLINK_ALLOWED_REFERERS` (comma-separated host patterns); null when one is invalid. */
@@ -99,6 +108,13 @@ export function loadConfig(env: Env): Config {
       "HOTLINK_ALLOWED_REFERERS must be comma-separated hosts such as example.com or *.example.org",
     );
   }
+  if (e.SHARE_DEFAULT_TTL_SECONDS > e.SHARE_MAX_TTL_SECONDS) {
+    throw new ConfigError("SHARE_DEFAULT_TTL_SECONDS must not exceed SHARE_MAX_TTL_SECONDS");
+  }
+  if ([...signing.keys.keys()].some((kid) => !/^[\w-]{1,32}$/.test(kid))) {
+    // Key ids travel verbatim in URLs and in signed cookie values.
+    throw new ConfigError("URL_SIGNING_KEYS key ids must be 1-32 letters, digits, - or _");
+  }
   if ((e.CF_ZONE_ID === "") !== (e.CF_API_TOKEN === "")) {
     throw new ConfigError("set both CF_ZONE_ID and the CF_API_TOKEN secret, or neither");
   }
@@ -111,6 +127,12 @@ export function loadConfig(env: Env): Config {
     corsAllowedOrigins: parseAllowedOrigins(e.CORS_ALLOWED_ORIGINS),
     hotlinkAllowedReferers,
     cacheRefillGuardMs: e.CACHE_REFILL_GUARD_MS,
+    shares: {
+      defaultTtlSeconds: e.SHARE_DEFAULT_TTL_SECONDS,
+      maxTtlSeconds: e.SHARE_MAX_TTL_SECONDS,
+      allowNever: e.SHARE_ALLOW_NEVER === "true",
+    },
+    deliveryCookieMaxTtlSeconds: e.DELIVERY_COOKIE_MAX_TTL_SECONDS,
     zonePurge:
       e.CF_ZONE_ID === ""
         ? null

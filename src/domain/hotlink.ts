@@ -112,3 +112,18 @@ export function hotlinkWithOwner(
   const { hostname } = referer;
   return rules.allowedReferers.some((p) => hostMatches(p, hostname)) ? "allowed" : "blocked";
 }
+
+/**
+ * Whether a share link's variant may be fetched from where the request comes from: a share
+ * with an `allowedReferers` list is served to its own pages (the service's origin), to
+ * requests without a Referer (the token is the authority) and to the listed sites.
+ */
+export function shareRefererAllowed(
+  referer: RefererOrigin,
+  ownHost: string,
+  patterns: readonly string[],
+): boolean {
+  if (patterns.length === 0 || referer.kind === "none") return true;
+  if (referer.kind === "unknown") return false;
+  return referer.host === ownHost || patterns.some((p) => hostMatches(p, referer.hostname));
+}

@@ -7,6 +7,8 @@ export type Result<T, E> = { ok: true; value: T } | { ok: false; error: E };
 export interface Failure {
   code: ErrorCode;
   detail?: string;
+  /** For `rate_limited`: when the caller may try again (seconds). */
+  retryAfterSeconds?: number;
 }
 
 /** A use case's result. */
@@ -20,4 +22,12 @@ export function ok<T>(value: T): { ok: true; value: T } {
 /** An expected failure with its code. */
 export function fail(code: ErrorCode, detail?: string): { ok: false; error: Failure } {
   return { ok: false, error: detail === undefined ? { code } : { code, detail } };
+}
+
+/** A refusal because a limit was hit, with when to try again. */
+export function rateLimited(
+  detail: string,
+  retryAfterSeconds: number,
+): { ok: false; error: Failure } {
+  return { ok: false, error: { code: "rate_limited", detail, retryAfterSeconds } };
 }

@@ -7,6 +7,8 @@ import { apiKeysApp } from "./routes/api-keys";
 import { publicDeliveryApp, signedDeliveryApp } from "./routes/delivery";
 import { imagesApp } from "./routes/images";
 import { settingsApp } from "./routes/settings";
+import { sharePagesApp } from "./routes/share-pages";
+import { sharesApp } from "./routes/shares";
 import { uploadsApp } from "./routes/uploads";
 
 /** Builds the edge Worker's HTTP app. */
@@ -23,9 +25,11 @@ export function createApp() {
   app.route("/v1/images", imagesApp);
   app.route("/v1/settings", settingsApp);
   app.route("/v1/api-keys", apiKeysApp);
+  app.route("/v1", sharesApp);
   app.route("/upload", uploadsApp);
   app.route("/d", signedDeliveryApp);
   app.route("/i", publicDeliveryApp);
+  app.route("/s", sharePagesApp);
   app.notFound(() => {
     throw new ApiError("not_found", "No such route.");
   });

@@ -5,6 +5,7 @@ import type { SettingsRepository } from "../storage/settings-repository";
 import type { ApiKeyDeps } from "../use-cases/api-keys";
 import type { DeliveryDeps } from "../use-cases/deliver-variant";
 import type { Deps } from "../use-cases/deps";
+import type { ShareDeps } from "../use-cases/shares";
 
 /** Services built once per request and shared through the context. */
 export interface Services {
@@ -15,6 +16,7 @@ export interface Services {
   delivery: DeliveryDeps;
   settings: SettingsRepository;
   apiKeyDeps: ApiKeyDeps;
+  shareDeps: ShareDeps;
   verifyJwt: JwtVerifier;
 }
 

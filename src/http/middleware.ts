@@ -15,7 +15,9 @@ import { ApiKeyRepository } from "../storage/api-key-repository";
 import { DeliveryCache } from "../storage/delivery-cache";
 import { ImageRepository } from "../storage/image-repository";
 import { ObjectStore } from "../storage/object-store";
+import { bindingRateLimiter } from "../storage/rate-limiter";
 import { SettingsRepository } from "../storage/settings-repository";
+import { ShareRepository } from "../storage/share-repository";
 import { ZonePurgeClient } from "../storage/zone-purge";
 import { authenticateApiKey } from "../use-cases/api-keys";
 import { edgeInvalidator } from "../use-cases/purge-cache";
@@ -96,6 +98,17 @@ export function services() {
       delivery: { images, store, log, cache, settings, now: Date.now, background },
       settings,
       apiKeyDeps: { apiKeys: new ApiKeyRepository(c.env.DB), now: Date.now, metrics, background },
+      shareDeps: {
+        images,
+        shares: new ShareRepository(c.env.DB),
+        now: Date.now,
+        metrics,
+        limits: config.shares,
+        unlockLimiters: {
+          perClient: bindingRateLimiter(c.env.SHARE_UNLOCK_CLIENT_LIMITER, 60),
+          perShare: bindingRateLimiter(c.env.SHARE_UNLOCK_LIMITER, 60),
+        },
+      },
     });
     await next();
     background(metrics.flush().catch((err: unknown) => log.warn("metrics_flush_failed", { err })));
@@ -224,7 +237,7 @@ function payloadTooLarge(maxBytes: number): ApiError {
 }
 
 /** Reads a stream to its end, or cancels it and returns null once it passes `maxBytes`. */
-async function readCapped(
+export async function readCapped(
   stream: ReadableStream<Uint8Array>,
   maxBytes: number,
 ): Promise<Uint8Array | null> {

@@ -1,21 +1,16 @@
 import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { SCOPES, type Scope } from "../domain/access";
+import { stringList } from "./json-columns";
 import { type ApiKeyRow, apiKeys } from "./schema";
 
 /** An API key as the rest of the code sees it (scopes parsed). */
 export type ApiKey = Omit<ApiKeyRow, "scopes"> & { scopes: Scope[] };
 
 function toKey(row: ApiKeyRow): ApiKey {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(row.scopes);
-  } catch {
-    parsed = [];
-  }
-  const scopes = Array.isArray(parsed)
-    ? parsed.filter((s): s is Scope => (SCOPES as readonly unknown[]).includes(s))
-    : [];
+  const scopes = stringList(row.scopes).filter((s): s is Scope =>
+    (SCOPES as readonly string[]).includes(s),
+  );
   return { ...row, scopes };
 }
 

@@ -158,10 +158,15 @@ export class ImageRepository {
     id: string,
     fields: Partial<Pick<ImageRow, "title" | "description" | "visibility">>,
     now: number,
+    options: { revokeShares?: boolean } = {},
   ): Promise<ImageRow | null> {
     const [row] = await this.db
       .update(images)
-      .set({ ...fields, updatedAt: now })
+      .set({
+        ...fields,
+        updatedAt: now,
+        ...(options.revokeShares ? { shareVersion: sql`${images.shareVersion} + 1` } : {}),
+      })
       .where(and(eq(images.id, id), live))
       .returning();
     return row ?? null;
@@ -445,7 +450,17 @@ export class ImageRepository {
     return rows.length === 1;
   }
 
-  /** Removes the rows of an image; its variant rows go with it (foreign key cascade). */
+  /** Revokes every share link of a live image at once (they carry the old version). */
+  async bumpShareVersion(id: string, now: number): Promise<boolean> {
+    const rows = await this.db
+      .update(images)
+      .set({ shareVersion: sql`${images.shareVersion} + 1`, updatedAt: now })
+      .where(and(eq(images.id, id), live))
+      .returning({ id: images.id });
+    return rows.length === 1;
+  }
+
+  /** Removes the rows of an image; its variant and share rows go with it (foreign key cascade). */
   async purge(id: string): Promise<void> {
     await this.db.delete(images).where(eq(images.id, id));
   }

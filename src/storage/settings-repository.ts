@@ -1,6 +1,7 @@
 import { eq } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { DEFAULT_HOTLINK_RULES, type HotlinkRules } from "../domain/hotlink";
+import { stringList } from "./json-columns";
 import { hotlinkSettings } from "./schema";
 
 /** The only code that queries D1 for per-owner settings. */
@@ -19,7 +20,7 @@ export class SettingsRepository {
       .where(eq(hotlinkSettings.ownerId, ownerId));
     if (!row) return DEFAULT_HOTLINK_RULES;
     return {
-      allowedReferers: parsePatterns(row.allowedReferers),
+      allowedReferers: stringList(row.allowedReferers),
       allowEmptyReferer: row.allowEmptyReferer,
       blockedResponse: row.blockedResponse,
     };
@@ -38,9 +39,4 @@ export class SettingsRepository {
       .values({ ownerId, ...values })
       .onConflictDoUpdate({ target: hotlinkSettings.ownerId, set: values });
   }
-}
-
-function parsePatterns(json: string): string[] {
-  const value: unknown = JSON.parse(json);
-  return Array.isArray(value) ? value.filter((p): p is string => typeof p === "string") : [];
 }

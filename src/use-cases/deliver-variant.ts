@@ -3,6 +3,7 @@ import {
   hotlinkBeforeOwner,
   hotlinkWithOwner,
   type RefererOrigin,
+  shareRefererAllowed,
 } from "../domain/hotlink";
 import {
   chooseFormat,
@@ -16,7 +17,7 @@ import type { DeliveryCache, EntryRef, RenditionMeta } from "../storage/delivery
 import type { Deps } from "./deps";
 import { hotlinkRulesFor, type RulesDeps } from "./hotlink-settings";
 
-/** Who is asking: an unsigned public URL (hotlink rules apply) or a verified signed URL. */
+/** Who is asking: an unsigned public URL (hotlink rules apply), a verified signed URL or cookie, or an opened share. */
 export type Viewer =
   | {
       kind: "public";
@@ -25,7 +26,9 @@ export type Viewer =
       ownHost: string;
       globalAllowed: readonly string[];
     }
-  | { kind: "signed" };
+  | { kind: "signed" }
+  /** Through a share link that was opened (use-cases/shares.ts): its own Referer list applies. */
+  | { kind: "share"; referer: RefererOrigin; ownHost: string; allowedReferers: readonly string[] };
 
 /** One view of one variant. */
 export interface DeliveryInput {
@@ -70,6 +73,11 @@ async function hotlinkVerdict(
   ownerId: string,
 ): Promise<Delivery | null> {
   if (viewer.kind === "signed") return null;
+  if (viewer.kind === "share") {
+    return shareRefererAllowed(viewer.referer, viewer.ownHost, viewer.allowedReferers)
+      ? null
+      : { kind: "blocked", response: "403" };
+  }
   if (hotlinkBeforeOwner(viewer.referer, viewer.ownHost, viewer.globalAllowed) === "allowed") {
     return null;
   }

@@ -21,7 +21,9 @@ export async function updateImage(
   const image = await deps.images.get(input.imageId);
   if (!image || !canManage(image, input.principal)) return fail("image_not_found");
   // drizzle leaves fields that are undefined out of the UPDATE.
-  const updated = await deps.images.update(image.id, input.changes, deps.now());
+  // Making an image private stops every share link made before (docs/api.md, "Share links").
+  const revokeShares = input.changes.visibility === "private" && image.visibility !== "private";
+  const updated = await deps.images.update(image.id, input.changes, deps.now(), { revokeShares });
   if (!updated) return fail("image_not_found");
   // Cached views record whether the image was public: any change of visibility drops them.
   if (updated.visibility !== image.visibility) {

@@ -12,6 +12,7 @@ interface Route {
   auth?: boolean;
   body?: () => BodyInit;
   json?: boolean;
+  form?: boolean;
 }
 
 let alice = "";
@@ -28,6 +29,12 @@ beforeAll(async () => {
   const pending = await createImage("alice");
   const upload = new URL(pending.upload.url);
   const body = () => JSON.stringify({ title: "t" });
+  const shared = await callApp(`/v1/images/${id}/shares`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${alice}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ password: "hostile battery" }),
+  });
+  const share = (await shared.json()) as { id: string; token: string };
   idRoutes = [
     (x) => ({ name: "GET image", method: "GET", path: `/v1/images/${x}`, auth: true }),
     (x) => ({
@@ -56,6 +63,25 @@ beforeAll(async () => {
     (x) => ({ name: "GET /i", method: "GET", path: `/i/${x}/thumb` }),
     (x) => ({ name: "GET /i revisioned", method: "GET", path: `/i/${x}/1/thumb` }),
     (x) => ({ name: "HEAD /i", method: "HEAD", path: `/i/${x}/medium` }),
+    (x) => ({ name: "GET shares", method: "GET", path: `/v1/images/${x}/shares`, auth: true }),
+    (x) => ({
+      name: "POST shares",
+      method: "POST",
+      path: `/v1/images/${x}/shares`,
+      auth: true,
+      body: () => "{}",
+      json: true,
+    }),
+    (x) => ({ name: "DELETE share", method: "DELETE", path: `/v1/shares/${x}`, auth: true }),
+    (x) => ({ name: "GET share page", method: "GET", path: `/s/${x}` }),
+    (x) => ({ name: "GET share variant", method: "GET", path: `/s/${x}/thumb` }),
+    (x) => ({
+      name: "POST share password",
+      method: "POST",
+      path: `/s/${x}`,
+      body: () => "password=x",
+      form: true,
+    }),
     (x) => ({ name: "DELETE api key", method: "DELETE", path: `/v1/api-keys/${x}`, auth: true }),
     (x) => ({ name: "DELETE image", method: "DELETE", path: `/v1/images/${x}`, auth: true }),
   ];
@@ -66,6 +92,16 @@ beforeAll(async () => {
     { name: "GET images", method: "GET", path: "/v1/images", auth: true },
     ...idRoutes.slice(0, -1).map((r) => r(id)),
     { name: "GET /d (signed)", method: "GET", path: signed.pathname + signed.search },
+    { name: "GET share page (real)", method: "GET", path: `/s/${share.token}` },
+    { name: "GET share variant (locked)", method: "GET", path: `/s/${share.token}/medium` },
+    {
+      name: "POST share password (real)",
+      method: "POST",
+      path: `/s/${share.token}`,
+      body: () => "password=wrong",
+      form: true,
+    },
+    { name: "GET shares (real)", method: "GET", path: `/v1/images/${id}/shares`, auth: true },
     { name: "GET api keys", method: "GET", path: "/v1/api-keys", auth: true },
     {
       name: "POST api keys",
@@ -113,6 +149,9 @@ function requestFor(route: Route, headers: Record<string, string> = {}): Request
   const h = new Headers(headers);
   if (route.auth && !h.has("Authorization")) h.set("Authorization", `Bearer ${alice}`);
   if (route.json && !h.has("Content-Type")) h.set("Content-Type", "application/json");
+  if (route.form && !h.has("Content-Type")) {
+    h.set("Content-Type", "application/x-www-form-urlencoded");
+  }
   return { method: route.method, headers: h, ...(route.body ? { body: route.body() } : {}) };
 }
 

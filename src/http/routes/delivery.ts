@@ -23,12 +23,8 @@ const STABLE_CACHE_CONTROL = "public, max-age=60, must-revalidate";
 /** Revisioned URLs never change their bytes: a reprocess makes new URLs. */
 const IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable";
 
-function isVariantName(value: string): value is VariantName {
-  return (VARIANT_NAMES as readonly string[]).includes(value);
-}
-
 /** What the query string asks for: `?format=` and `?download=` (other parameters are ignored). */
-interface DeliveryQuery {
+export interface DeliveryQuery {
   forced: ForceableFormat | null;
   download: boolean;
 }
@@ -42,7 +38,7 @@ function single(params: URLSearchParams, name: string): string | null {
 }
 
 /** Parses the delivery query; a bad value is a 400 naming the parameter. */
-function deliveryQuery(url: string): DeliveryQuery {
+export function deliveryQuery(url: string): DeliveryQuery {
   const at = url.indexOf("?");
   if (at < 0) return { forced: null, download: false };
   const params = new URLSearchParams(url.slice(at + 1));
@@ -63,6 +59,11 @@ function deliveryQuery(url: string): DeliveryQuery {
   };
 }
 
+/** Whether a path segment names a variant. */
+export function isVariantName(value: string): value is VariantName {
+  return (VARIANT_NAMES as readonly string[]).includes(value);
+}
+
 /** The variant named by the path; a malformed id or name is an image that does not exist. */
 function target(c: Context<AppEnv>): { imageId: string; variant: VariantName } {
   const { id = "", variant = "" } = c.req.param();
@@ -70,16 +71,23 @@ function target(c: Context<AppEnv>): { imageId: string; variant: VariantName } {
   return { imageId: id, variant };
 }
 
-/** Serves one view: cache or origin, hotlink verdict, then conditional and range handling. */
-async function view(
-  c: Context<AppEnv>,
-  revision: number | "current",
-  viewer: Viewer,
-  cacheControl: string,
-): Promise<Response> {
+/** One view to serve: which rendition, for whom, and how long it may be cached. */
+export interface ViewRequest {
+  imageId: string;
+  variant: VariantName;
+  revision: number | "current";
+  viewer: Viewer;
+  cacheControl: string;
+  query: DeliveryQuery;
+}
+
+/**
+ * Serves one view (`/i`, `/d`, `/s/{token}/{variant}`): cache or origin, hotlink verdict, then
+ * conditional and range handling.
+ */
+export async function serveView(c: Context<AppEnv>, view: ViewRequest): Promise<Response> {
   const req = c.req.raw;
-  const query = deliveryQuery(req.url);
-  const { imageId, variant } = target(c);
+  const { imageId, variant, revision, viewer, query } = view;
   if (revision !== "current" && revision < 1) throw new ApiError("image_not_found");
   const choice: FormatChoice = query.forced
     ? { kind: "forced", format: query.forced }
@@ -113,7 +121,19 @@ async function view(
       result.meta.format,
     );
   }
-  return serveRendition(req, result, cacheControl, headers);
+  return serveRendition(req, result, view.cacheControl, headers);
+}
+
+/** Serves the view a `/i` or `/d` path names. */
+function view(
+  c: Context<AppEnv>,
+  revision: number | "current",
+  viewer: Viewer,
+  cacheControl: string,
+): Promise<Response> {
+  const query = deliveryQuery(c.req.url);
+  const { imageId, variant } = target(c);
+  return serveView(c, { imageId, variant, revision, viewer, cacheControl, query });
 }
 
 /** The viewer of an unsigned URL: hotlink rules apply. */

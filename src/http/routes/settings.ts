@@ -1,31 +1,13 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { MAX_ALLOWED_REFERERS, normaliseRefererPattern } from "../../domain/hotlink";
 import { getHotlinkSettings, setHotlinkSettings } from "../../use-cases/hotlink-settings";
 import type { AppEnv } from "../context";
 import { requireJsonBody, requireUser } from "../middleware";
+import { RefererPatterns } from "../schemas";
 import { validate } from "../validate";
 
-const RefererPattern = z
-  .string()
-  .max(260)
-  .transform((value, ctx) => {
-    const pattern = normaliseRefererPattern(value);
-    if (pattern === null) {
-      ctx.addIssue({
-        code: "custom",
-        message: "must be a host (example.com), a subdomain wildcard (*.example.org) or *",
-      });
-      return z.NEVER;
-    }
-    return pattern;
-  });
-
 const HotlinkBody = z.strictObject({
-  allowedReferers: z
-    .array(RefererPattern)
-    .max(MAX_ALLOWED_REFERERS)
-    .transform((patterns) => [...new Set(patterns)]),
+  allowedReferers: RefererPatterns,
   allowEmptyReferer: z.boolean().default(true),
   blockedResponse: z.enum(["403", "placeholder"]).default("403"),
 });

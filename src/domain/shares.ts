@@ -1,0 +1,68 @@
+import { fail, type Outcome, ok } from "./result";
+
+/**
+ * Share links (docs/api.md, "Share links"): who may see an image through a token, until
+ * when and how often. Pure rules; the use cases in use-cases/shares.ts apply them.
+ */
+
+/** The deployment's limits on share lifetimes (configuration). */
+export interface ShareLimits {
+  defaultTtlSeconds: number;
+  maxTtlSeconds: number;
+  /** Whether `expiresIn: "never"` is accepted. */
+  allowNever: boolean;
+}
+
+/** The expiry of a new share (Unix ms, null for never) from what the caller asked. */
+export function shareExpiry(
+  expiresIn: number | "never" | undefined,
+  limits: ShareLimits,
+  now: number,
+): Outcome<number | null> {
+  if (expiresIn === "never") {
+    return limits.allowNever
+      ? ok(null)
+      : fail("validation_failed", "This deployment does not allow shares that never expire.");
+  }
+  const seconds = expiresIn ?? limits.defaultTtlSeconds;
+  if (seconds > limits.maxTtlSeconds) {
+    return fail(
+      "validation_failed",
+      `expiresIn: at most ${limits.maxTtlSeconds} seconds on this deployment.`,
+    );
+  }
+  return ok(now + seconds * 1000);
+}
+
+/** Where a share stands. Only `active` serves anything; the others all answer 404. */
+export type ShareState = "active" | "expired" | "revoked" | "exhausted" | "unavailable";
+
+/** What the state depends on: the share row and its image. */
+export interface ShareFacts {
+  share: {
+    shareVersion: number;
+    expiresAt: number | null;
+    revokedAt: number | null;
+    maxViews: number | null;
+    views: number;
+  };
+  image: {
+    status: string;
+    shareVersion: number;
+    servedRevision: number | null;
+    moderation: string;
+  };
+}
+
+/**
+ * The state of a share at `now`. `exhausted` means no new viewer may open it; a browser whose
+ * view was already counted keeps its session (see use-cases/shares.ts).
+ */
+export function shareState({ share, image }: ShareFacts, now: number): ShareState {
+  if (share.revokedAt !== null || share.shareVersion !== image.shareVersion) return "revoked";
+  if (share.expiresAt !== null && share.expiresAt <= now) return "expired";
+  if (image.status === "deleted" || image.servedRevision === null) return "unavailable";
+  if (image.moderation === "blocked") return "unavailable";
+  if (share.maxViews !== null && share.views >= share.maxViews) return "exhausted";
+  return "active";
+}

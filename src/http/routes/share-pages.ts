@@ -1,0 +1,216 @@
+import { type Context, Hono } from "hono";
+import { generateCookie, getCookie } from "hono/cookie";
+import { parseShareToken } from "../../auth/credentials";
+import { readShareSession, type ShareSession, shareSessionValue } from "../../auth/signed-cookies";
+import { ApiError } from "../../domain/errors";
+import { parseReferer } from "../../domain/hotlink";
+import { base64url } from "../../domain/ids";
+import type { Outcome } from "../../domain/result";
+import { type OpenedShare, openShare, sharedVariants, unlockShare } from "../../use-cases/shares";
+import type { AppEnv } from "../context";
+import { readCapped } from "../middleware";
+import { orThrow } from "../outcome";
+import { renderSharePage, type SharePageModel, sharePageHeaders } from "../share-page";
+import { deliveryQuery, isVariantName, serveView } from "./delivery";
+
+/** How long a browser's share session (unlocked, view counted) lasts. */
+export const SHARE_SESSION_SECONDS = 1800;
+const MAX_FORM_BYTES = 4096;
+/** Share variants are revalidated on every use: a revoke or an expiry stops them at once. */
+const SHARE_VARIANT_CACHE_CONTROL = "private, no-cache";
+
+const cookieName = (shareId: string) => `ih_share_${shareId}`;
+
+/** Whether the service is reached over plain HTTP on the loopback (local development). */
+function isLocalHttp(url: string): boolean {
+  const { protocol, hostname } = new URL(url);
+  return protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(hostname);
+}
+
+/** The Set-Cookie of a share session, scoped to the share's own path. */
+async function sessionCookie(
+  c: Context<AppEnv>,
+  token: string,
+  shareId: string,
+  session: ShareSession,
+): Promise<string> {
+  const expires = Math.floor(Date.now() / 1000) + SHARE_SESSION_SECONDS;
+  const value = await shareSessionValue(
+    c.get("services").config.signing,
+    shareId,
+    session,
+    expires,
+  );
+  return generateCookie(cookieName(shareId), value, {
+    path: `/s/${token}`,
+    httpOnly: true,
+    secure: !isLocalHttp(c.req.url),
+    sameSite: "Lax",
+    maxAge: SHARE_SESSION_SECONDS,
+  });
+}
+
+/** The token's parts and the session the browser's cookie proves; null for a malformed token. */
+async function parsed(c: Context<AppEnv>) {
+  const token = c.req.param("token") ?? "";
+  const parts = parseShareToken(token);
+  if (!parts) return null;
+  const session = await readShareSession(
+    c.get("services").config.signing,
+    getCookie(c, cookieName(parts.id)),
+    parts.id,
+    Math.floor(Date.now() / 1000),
+    SHARE_SESSION_SECONDS,
+  );
+  return { token, shareId: parts.id, session };
+}
+
+/** Browsers get an HTML page; API clients the usual problem+json. */
+function wantsHtml(c: Context<AppEnv>): boolean {
+  return /\btext\/html\b/i.test(c.req.header("Accept")?.slice(0, 4096) ?? "");
+}
+
+function page(
+  c: Context<AppEnv>,
+  model: SharePageModel,
+  status: 200 | 401 | 404 | 429,
+  extra: Record<string, string> = {},
+): Response {
+  const nonce = base64url(crypto.getRandomValues(new Uint8Array(16)));
+  const headers = new Headers({ ...sharePageHeaders(nonce), ...extra });
+  const body = c.req.method === "HEAD" ? null : renderSharePage(model, nonce);
+  return new Response(body, { status, headers });
+}
+
+/** A failed open or unlock: an HTML page for browsers, problem+json for everyone else. */
+function refusal(c: Context<AppEnv>, outcome: Extract<Outcome<unknown>, { ok: false }>): Response {
+  const { code, retryAfterSeconds } = outcome.error;
+  if (!wantsHtml(c)) orThrow(outcome);
+  if (code === "rate_limited") {
+    return page(c, { kind: "unavailable", reason: "rate_limited" }, 429, {
+      "Retry-After": String(retryAfterSeconds ?? 60),
+    });
+  }
+  return page(c, { kind: "unavailable", reason: "not_found" }, 404);
+}
+
+async function showShare(
+  c: Context<AppEnv>,
+  token: string,
+  opened: OpenedShare,
+  before: ShareSession,
+): Promise<Response> {
+  const { share, image, session } = opened;
+  const extra: Record<string, string> =
+    session.counted !== before.counted || session.unlocked !== before.unlocked
+      ? { "Set-Cookie": await sessionCookie(c, token, share.id, session) }
+      : {};
+  const variants = await sharedVariants(c.get("services").shareDeps, image);
+  return page(
+    c,
+    {
+      kind: "image",
+      token,
+      title: image.title ?? image.filename ?? "Shared image",
+      width: image.width ?? 0,
+      height: image.height ?? 0,
+      dominantColor: image.dominantColor,
+      expiresAt: share.expiresAt,
+      allowDownload: share.allowDownload,
+      variants,
+    },
+    200,
+    extra,
+  );
+}
+
+/** Share links, mounted at `/s`: the page, its password form, and the variants' bytes. */
+export const sharePagesApp = new Hono<AppEnv>()
+  .get("/:token", async (c) => {
+    const request = await parsed(c);
+    if (!request) return refusal(c, { ok: false, error: { code: "share_not_found" } });
+    const outcome = await openShare(c.get("services").shareDeps, {
+      token: request.token,
+      session: request.session,
+      purpose: "page",
+    });
+    if (!outcome.ok) return refusal(c, outcome);
+    if (outcome.value.locked) {
+      return page(c, { kind: "locked", token: request.token, wrongPassword: false }, 200);
+    }
+    return showShare(c, request.token, outcome.value, request.session);
+  })
+  .post("/:token", async (c) => {
+    const request = await parsed(c);
+    if (!request) return refusal(c, { ok: false, error: { code: "share_not_found" } });
+    const type = c.req.header("Content-Type") ?? "";
+    if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
+      throw new ApiError("unsupported_media_type", "Send the password as a form field.");
+    }
+    const body = c.req.raw.body ? await readCapped(c.req.raw.body, MAX_FORM_BYTES) : null;
+    if (c.req.raw.body && body === null) {
+      throw new ApiError("payload_too_large", `Forms are limited to ${MAX_FORM_BYTES} bytes.`);
+    }
+    const password = new URLSearchParams(new TextDecoder().decode(body ?? undefined)).get(
+      "password",
+    );
+    const outcome = await unlockShare(c.get("services").shareDeps, {
+      token: request.token,
+      password: password ?? "",
+      client: c.req.header("CF-Connecting-IP") ?? "unknown",
+    });
+    if (!outcome.ok) {
+      if (outcome.error.code === "share_password_invalid" && wantsHtml(c)) {
+        return page(c, { kind: "locked", token: request.token, wrongPassword: true }, 401);
+      }
+      return refusal(c, outcome);
+    }
+    const cookie = await sessionCookie(c, request.token, request.shareId, outcome.value.session);
+    return new Response(null, {
+      status: 303,
+      headers: {
+        Location: `/s/${request.token}`,
+        "Set-Cookie": cookie,
+        "Cache-Control": "no-store",
+      },
+    });
+  })
+  .get("/:token/:variant", async (c) => {
+    const request = await parsed(c);
+    if (!request) throw new ApiError("share_not_found");
+    const query = deliveryQuery(c.req.url);
+    const variant = c.req.param("variant");
+    if (!isVariantName(variant)) throw new ApiError("variant_not_found");
+    const opened = orThrow(
+      await openShare(c.get("services").shareDeps, {
+        token: request.token,
+        session: request.session,
+        purpose: "variant",
+      }),
+    );
+    const { share, image } = opened;
+    if ((variant === "original" || query.download) && !share.allowDownload) {
+      throw new ApiError("download_not_allowed");
+    }
+    const res = await serveView(c, {
+      imageId: image.id,
+      variant,
+      // An open share's image always has a served revision (domain/shares.ts).
+      revision: image.servedRevision ?? 0,
+      viewer: {
+        kind: "share",
+        referer: parseReferer(c.req.header("Referer") ?? null),
+        ownHost: new URL(c.req.url).host,
+        allowedReferers: opened.allowedReferers,
+      },
+      cacheControl: SHARE_VARIANT_CACHE_CONTROL,
+      query,
+    });
+    if (opened.session.counted !== request.session.counted) {
+      res.headers.append(
+        "Set-Cookie",
+        await sessionCookie(c, request.token, share.id, opened.session),
+      );
+    }
+    return res;
+  });
