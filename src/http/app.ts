@@ -5,6 +5,7 @@ import { authenticate, corsPolicy, hardenResponses, requestId, services } from "
 import { problemResponse } from "./problem";
 import { apiKeysApp } from "./routes/api-keys";
 import { publicDeliveryApp, signedDeliveryApp } from "./routes/delivery";
+import { deliveryCookiesApp } from "./routes/delivery-cookies";
 import { imagesApp } from "./routes/images";
 import { settingsApp } from "./routes/settings";
 import { sharePagesApp } from "./routes/share-pages";
@@ -26,6 +27,7 @@ export function createApp() {
   app.route("/v1/settings", settingsApp);
   app.route("/v1/api-keys", apiKeysApp);
   app.route("/v1", sharesApp);
+  app.route("/v1/delivery-cookies", deliveryCookiesApp);
   app.route("/upload", uploadsApp);
   app.route("/d", signedDeliveryApp);
   app.route("/i", publicDeliveryApp);

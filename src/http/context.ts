@@ -27,6 +27,8 @@ export interface AppEnv {
     requestId: string;
     services: Services;
     principal: Principal | null;
+    /** Until when (Unix s) a `/d` view is granted: the signature's or the cookie's expiry. */
+    viewExpires: number;
   };
 }
 

@@ -1,8 +1,10 @@
 import type { MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
 import { API_KEY_PREFIX } from "../auth/credentials";
 import { createJwtVerifier } from "../auth/jwt";
+import { readDeliveryCookie } from "../auth/signed-cookies";
 import { type SignedPurpose, verifyPath } from "../auth/url-signing";
 import { loadConfig } from "../config/env";
 import { hasScope, type Principal, type Scope } from "../domain/access";
@@ -22,6 +24,7 @@ import { ZonePurgeClient } from "../storage/zone-purge";
 import { authenticateApiKey } from "../use-cases/api-keys";
 import { edgeInvalidator } from "../use-cases/purge-cache";
 import type { AppEnv, UserEnv } from "./context";
+import { DELIVERY_COOKIE } from "./cookies";
 
 const edgeLog = createLogger({ worker: "edge" });
 
@@ -220,7 +223,34 @@ export function requireSignature(purpose: SignedPurpose) {
       );
     }
     if (check !== "valid") throw new ApiError("signature_invalid");
+    c.set("viewExpires", Number(once("exp")));
     return next();
+  });
+}
+
+/**
+ * Requires a grant to view `/d/{id}/...`: a delivery cookie naming the image (when the URL
+ * carries no signature parameters), or else a valid signed URL. Either way `viewExpires`
+ * says until when, so nothing is cached longer than the grant lives.
+ */
+export function requireViewGrant() {
+  const signature = requireSignature("view");
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const signed = ["kid", "exp", "sig"].some((name) => c.req.query(name) !== undefined);
+    if (!signed) {
+      const { config } = c.get("services");
+      const grant = await readDeliveryCookie(
+        config.signing,
+        getCookie(c, DELIVERY_COOKIE),
+        Math.floor(Date.now() / 1000),
+        config.deliveryCookieMaxTtlSeconds,
+      );
+      if (grant?.imageIds.has(c.req.param("id") ?? "")) {
+        c.set("viewExpires", grant.expires);
+        return next();
+      }
+    }
+    return signature(c, next);
   });
 }
 

@@ -94,6 +94,15 @@ export class ImageRepository {
     return row ?? null;
   }
 
+  /** Reads several live images (at most 100 ids: one bound parameter each). */
+  async getMany(ids: readonly string[]): Promise<ImageRow[]> {
+    if (ids.length === 0) return [];
+    return this.db
+      .select()
+      .from(images)
+      .where(and(inArray(images.id, [...ids]), live));
+  }
+
   /** Reads an image and the renditions of its served revision in one round trip. */
   async getWithVariants(id: string): Promise<ImageWithVariants | null> {
     const [imageRows, variantRows] = await this.db.batch([

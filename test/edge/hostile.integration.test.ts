@@ -102,6 +102,15 @@ beforeAll(async () => {
       form: true,
     },
     { name: "GET shares (real)", method: "GET", path: `/v1/images/${id}/shares`, auth: true },
+    {
+      name: "POST delivery cookie",
+      method: "POST",
+      path: "/v1/delivery-cookies",
+      auth: true,
+      body: () => JSON.stringify({ imageIds: [id] }),
+      json: true,
+    },
+    { name: "GET /d (cookie path)", method: "GET", path: `/d/${id}/1/thumb` },
     { name: "GET api keys", method: "GET", path: "/v1/api-keys", auth: true },
     {
       name: "POST api keys",
@@ -187,6 +196,7 @@ const HEADERS = [
   "Cf-Ray",
   "Origin",
   "Referer",
+  "Cookie",
 ];
 
 describe("hostile headers on every route", () => {

@@ -13,7 +13,7 @@ import {
 } from "../../domain/images";
 import { deliverVariant, type Viewer } from "../../use-cases/deliver-variant";
 import type { AppEnv } from "../context";
-import { requireSignature } from "../middleware";
+import { requireViewGrant } from "../middleware";
 import { orThrow } from "../outcome";
 import { placeholderPng } from "../placeholder";
 import { imageSecurityHeaders, serveRendition } from "../serve-object";
@@ -146,13 +146,16 @@ function publicViewer(c: Context<AppEnv>): Viewer {
   };
 }
 
-/** Signed delivery, mounted at `/d`: `/d/{id}/{revision}/{variant}?kid&exp&sig`. */
+/**
+ * Signed delivery, mounted at `/d`: `/d/{id}/{revision}/{variant}?kid&exp&sig`, or the same
+ * path without a signature for the holder of a delivery cookie naming the image.
+ */
 export const signedDeliveryApp = new Hono<AppEnv>().get(
   "/:id/:revision{[0-9]{1,9}}/:variant",
-  requireSignature("view"),
+  requireViewGrant(),
   (c) => {
-    // Never cached by anyone longer than the signature lives.
-    const maxAge = Math.max(0, Number(c.req.query("exp")) - Math.floor(Date.now() / 1000));
+    // Never cached by anyone longer than the signature (or the cookie) lives.
+    const maxAge = Math.max(0, c.get("viewExpires") - Math.floor(Date.now() / 1000));
     return view(
       c,
       Number(c.req.param("revision")),

@@ -8,6 +8,7 @@ import { base64url } from "../../domain/ids";
 import type { Outcome } from "../../domain/result";
 import { type OpenedShare, openShare, sharedVariants, unlockShare } from "../../use-cases/shares";
 import type { AppEnv } from "../context";
+import { isLocalHttp } from "../cookies";
 import { readCapped } from "../middleware";
 import { orThrow } from "../outcome";
 import { renderSharePage, type SharePageModel, sharePageHeaders } from "../share-page";
@@ -20,12 +21,6 @@ const MAX_FORM_BYTES = 4096;
 const SHARE_VARIANT_CACHE_CONTROL = "private, no-cache";
 
 const cookieName = (shareId: string) => `ih_share_${shareId}`;
-
-/** Whether the service is reached over plain HTTP on the loopback (local development). */
-function isLocalHttp(url: string): boolean {
-  const { protocol, hostname } = new URL(url);
-  return protocol === "http:" && ["localhost", "127.0.0.1", "[::1]"].includes(hostname);
-}
 
 /** The Set-Cookie of a share session, scoped to the share's own path. */
 async function sessionCookie(
