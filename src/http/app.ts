@@ -18,6 +18,8 @@ export function createApp() {
   app.use(requestId());
   app.use(hardenResponses());
   app.get("/healthz", (c) => c.json({ status: "ok" }));
+  // Browsers ask every page's origin for one; an empty answer beats a logged 404 per visit.
+  app.get("/favicon.ico", (c) => c.body(null, 204, { "Cache-Control": "public, max-age=86400" }));
   // Before auth and signatures: a preflight carries neither.
   app.use("/v1/*", corsPolicy());
   app.use("/upload/*", corsPolicy());

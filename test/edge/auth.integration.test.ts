@@ -15,6 +15,9 @@ describe("authentication", () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: "ok" });
     expect(res.headers.get("X-Request-Id")).toBeTruthy();
+    const icon = await call("/favicon.ico");
+    expect(icon.status).toBe(204);
+    expect(icon.headers.get("Cache-Control")).toBe("public, max-age=86400");
   });
 
   it("rejects a missing token with 401 unauthorized", async () => {
