@@ -48,6 +48,12 @@ export const images = sqliteTable(
      * private) stops every one of them at once.
      */
     shareVersion: integer("share_version").notNull().default(1),
+    /**
+     * The resumable upload (tus) holding the upload slot, and when it expires: a single PUT
+     * cannot take the slot over meanwhile, and the sweeper leaves the image alone until then.
+     */
+    uploadSession: text("upload_session"),
+    uploadSessionExpiresAt: integer("upload_session_expires_at"),
     /** Times the sweeper re-sent this revision's ImageUploaded; bounded, then `failed`. */
     requeues: integer("requeues").notNull().default(0),
     uploadStartedAt: integer("upload_started_at"),
@@ -163,6 +169,30 @@ export const apiKeys = sqliteTable(
     revokedAt: integer("revoked_at"),
   },
   (t) => [index("api_keys_owner_idx").on(t.ownerId, t.createdAt)],
+);
+
+/**
+ * One `Idempotency-Key` of one caller on one route: a retry with the same key gets the first
+ * response back instead of creating a second resource. Kept for a day.
+ */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    ownerId: text("owner_id").notNull(),
+    route: text("route").notNull(),
+    key: text("key").notNull(),
+    /** SHA-256 of the request body: the same key with another body is refused. */
+    requestDigest: text("request_digest").notNull(),
+    /** Null while the first request is still running. */
+    status: integer("status"),
+    /** JSON: the response's body and the headers worth replaying (Location). */
+    response: text("response"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.ownerId, t.route, t.key] }),
+    index("idempotency_keys_created_idx").on(t.createdAt),
+  ],
 );
 
 export type ShareRow = typeof shares.$inferSelect;
