@@ -9,6 +9,8 @@ import { DeliveryCache } from "../src/storage/delivery-cache";
 import { ZonePurgeClient } from "../src/storage/zone-purge";
 import { type PurgeRequest, purgeCached } from "../src/use-cases/purge-cache";
 
+export { UploadSession } from "../src/uploads/upload-session";
+
 const app = createApp();
 const log = createLogger({ worker: "edge", entrypoint: "CacheInvalidation" });
 

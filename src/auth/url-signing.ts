@@ -7,11 +7,11 @@ export interface SigningKeyring {
 }
 
 /**
- * What a signature grants: delivery (GET `/d`), upload (PUT `/upload`), a share session
- * cookie, or a delivery cookie. The purpose is part of the signed message, so a signature
+ * What a signature grants: delivery (GET `/d`), upload (PUT `/upload`), a resumable upload
+ * (`/v1/tus/{id}`), a share session cookie, or a delivery cookie. The purpose is part of the signed message, so a signature
  * made for one is never accepted for another.
  */
-export type SignedPurpose = "view" | "upload" | "share-session" | "delivery-cookie";
+export type SignedPurpose = "view" | "upload" | "resumable" | "share-session" | "delivery-cookie";
 
 /** Parses `kid:secret[,kid:secret]`; null when malformed or the current kid is missing. */
 export function parseKeyring(spec: string, currentKeyId: string): SigningKeyring | null {

@@ -3,6 +3,7 @@ import type { JwtVerifierConfig } from "../auth/jwt";
 import { parseKeyring, type SigningKeyring } from "../auth/url-signing";
 import { normaliseRefererPattern } from "../domain/hotlink";
 import type { ShareLimits } from "../domain/shares";
+import { DEFAULT_MAX_PIXELS } from "../pipeline/presets";
 import type { ZonePurgeConfig } from "../storage/zone-purge";
 
 /** Validated configuration of the edge Worker. */
@@ -24,6 +25,10 @@ export interface Config {
   shares: ShareLimits;
   /** Longest lifetime of a delivery cookie (`POST /v1/delivery-cookies`). */
   deliveryCookieMaxTtlSeconds: number;
+  /** Resumable uploads (tus): largest upload and how long a session lives. */
+  resumable: { maxBytes: number; ttlSeconds: number };
+  /** The processor's pixel ceiling, for refusing an upload from its header early. */
+  maxPixels: number;
 }
 
 const positiveInt = z.coerce.number().int().positive();
@@ -48,6 +53,9 @@ const EnvSchema = z.object({
   SHARE_MAX_TTL_SECONDS: positiveInt.default(30 * 86400),
   SHARE_ALLOW_NEVER: z.enum(["true", "false"]).default("false"),
   DELIVERY_COOKIE_MAX_TTL_SECONDS: positiveInt.max(86400).default(3600),
+  RESUMABLE_MAX_UPLOAD_BYTES: positiveInt.default(32 * 1024 * 1024),
+  RESUMABLE_UPLOAD_TTL_SECONDS: positiveInt.max(7 * 86400).default(86400),
+  MAX_PIXELS: z.coerce.number().int().min(0).default(0),
 });
 
 /** Parses `HOTLINK_ALLOWED_REFERERS` (comma-separated host patterns); null when one is invalid. */
@@ -133,6 +141,11 @@ export function loadConfig(env: Env): Config {
       allowNever: e.SHARE_ALLOW_NEVER === "true",
     },
     deliveryCookieMaxTtlSeconds: e.DELIVERY_COOKIE_MAX_TTL_SECONDS,
+    resumable: {
+      maxBytes: e.RESUMABLE_MAX_UPLOAD_BYTES,
+      ttlSeconds: e.RESUMABLE_UPLOAD_TTL_SECONDS,
+    },
+    maxPixels: e.MAX_PIXELS === 0 ? DEFAULT_MAX_PIXELS : e.MAX_PIXELS,
     zonePurge:
       e.CF_ZONE_ID === ""
         ? null

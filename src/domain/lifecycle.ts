@@ -52,6 +52,19 @@ export const TRANSITIONS = {
     stale: { from: ["uploading"], afterMs: 10 * MINUTE },
     why: "one upload at a time takes the slot",
   },
+  claimResumable: {
+    from: ["pending"],
+    to: "uploading",
+    by: ["uploader"],
+    // No stale rule: the session holds the slot until it completes, is terminated or expires.
+    why: "a resumable upload session takes the slot until it ends",
+  },
+  releaseResumable: {
+    from: ["uploading"],
+    to: "pending",
+    by: ["uploader"],
+    why: "a terminated, refused or expired resumable upload gives the slot back",
+  },
   releaseUpload: {
     from: ["uploading"],
     to: "pending",

@@ -10,6 +10,7 @@ import { imagesApp } from "./routes/images";
 import { settingsApp } from "./routes/settings";
 import { sharePagesApp } from "./routes/share-pages";
 import { sharesApp } from "./routes/shares";
+import { resumableApp, tusApp } from "./routes/tus";
 import { uploadsApp } from "./routes/uploads";
 
 /** Builds the edge Worker's HTTP app. */
@@ -30,6 +31,8 @@ export function createApp() {
   app.route("/v1/api-keys", apiKeysApp);
   app.route("/v1", sharesApp);
   app.route("/v1/delivery-cookies", deliveryCookiesApp);
+  app.route("/v1/tus", tusApp);
+  app.route("/v1", resumableApp);
   app.route("/upload", uploadsApp);
   app.route("/d", signedDeliveryApp);
   app.route("/i", publicDeliveryApp);

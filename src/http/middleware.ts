@@ -323,6 +323,7 @@ const CORS_ALLOW_HEADERS = [
   "Upload-Concat",
   "Upload-Defer-Length",
   "Tus-Resumable",
+  "X-HTTP-Method-Override",
   "X-Request-Id",
 ];
 
@@ -334,6 +335,8 @@ const CORS_EXPOSE_HEADERS = [
   "Upload-Length",
   "Upload-Expires",
   "Tus-Resumable",
+  "Tus-Version",
+  "X-Image-Id",
   "X-Request-Id",
   "Retry-After",
 ];
@@ -365,6 +368,11 @@ export function corsPolicy() {
         credentials: false,
       });
       corsHandlers.set(key, handler);
+    }
+    // A plain OPTIONS (no preflight headers) is a request of its own: tus asks the server
+    // what it supports that way.
+    if (c.req.method === "OPTIONS" && !c.req.header("Access-Control-Request-Method")) {
+      return next();
     }
     return handler(c, next);
   });

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, ne, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { base64url, fromBase64url } from "../domain/ids";
 import {
@@ -217,9 +217,52 @@ export class ImageRepository {
     const rows = await this.db
       .update(images)
       .set({ status: "uploading", uploadStartedAt: now, updatedAt: now })
-      .where(and(eq(images.id, id), allowed("claimUpload", now)))
+      // A resumable session holds its slot however long it has been idle.
+      .where(and(eq(images.id, id), allowed("claimUpload", now), isNull(images.uploadSession)))
       .returning({ id: images.id });
     return rows.length === 1 ? now : null;
+  }
+
+  /**
+   * Gives the upload slot of a pending image to a resumable session until `expiresAt`;
+   * returns the claim, or null when the image is not pending (or another session holds it).
+   */
+  async claimResumable(
+    id: string,
+    session: string,
+    expiresAt: number,
+    now: number,
+  ): Promise<number | null> {
+    const rows = await this.db
+      .update(images)
+      .set({
+        status: "uploading",
+        uploadStartedAt: now,
+        uploadSession: session,
+        uploadSessionExpiresAt: expiresAt,
+        updatedAt: now,
+      })
+      .where(and(eq(images.id, id), allowed("claimResumable", now), isNull(images.uploadSession)))
+      .returning({ id: images.id });
+    return rows.length === 1 ? now : null;
+  }
+
+  /** Gives the slot back from a resumable session that ended without an upload. */
+  async releaseResumable(id: string, session: string, now: number): Promise<boolean> {
+    const rows = await this.db
+      .update(images)
+      .set({
+        status: "pending",
+        uploadStartedAt: null,
+        uploadSession: null,
+        uploadSessionExpiresAt: null,
+        updatedAt: now,
+      })
+      .where(
+        and(eq(images.id, id), allowed("releaseResumable", now), eq(images.uploadSession, session)),
+      )
+      .returning({ id: images.id });
+    return rows.length === 1;
   }
 
   /** Gives the upload slot back after a failed transfer, if this claim still holds it. */
@@ -241,7 +284,15 @@ export class ImageRepository {
   ): Promise<ImageRow | null> {
     const [row] = await this.db
       .update(images)
-      .set({ status: "uploaded", bytes, uploadedAt: now, updatedAt: now, requeues: 0 })
+      .set({
+        status: "uploaded",
+        bytes,
+        uploadedAt: now,
+        updatedAt: now,
+        requeues: 0,
+        uploadSession: null,
+        uploadSessionExpiresAt: null,
+      })
       .where(
         and(eq(images.id, id), allowed("markUploaded", now), eq(images.uploadStartedAt, claim)),
       )
@@ -438,12 +489,34 @@ export class ImageRepository {
     return rows.length === 1;
   }
 
+  /**
+   * Images never uploaded (`pending`, `uploading`) and idle since before `cutoff`, leaving out
+   * those a resumable session still holds (until it expires).
+   */
+  abandonedUploads(cutoff: number, now: number, limit: number): Promise<string[]> {
+    return this.idsWhere(
+      and(
+        inArray(images.status, ["pending", "uploading"]),
+        lt(images.updatedAt, cutoff),
+        or(isNull(images.uploadSessionExpiresAt), lt(images.uploadSessionExpiresAt, now)),
+      ),
+      limit,
+    );
+  }
+
   /** Ids of images in `states` last changed before `cutoff`, oldest first. */
-  async idsIn(states: readonly ImageStatus[], cutoff: number, limit: number): Promise<string[]> {
+  idsIn(states: readonly ImageStatus[], cutoff: number, limit: number): Promise<string[]> {
+    return this.idsWhere(
+      and(inArray(images.status, [...states]), lt(images.updatedAt, cutoff)),
+      limit,
+    );
+  }
+
+  private async idsWhere(where: SQL | undefined, limit: number): Promise<string[]> {
     const rows = await this.db
       .select({ id: images.id })
       .from(images)
-      .where(and(inArray(images.status, [...states]), lt(images.updatedAt, cutoff)))
+      .where(where)
       .orderBy(images.updatedAt)
       .limit(limit);
     return rows.map((r) => r.id);

@@ -1,6 +1,7 @@
 /**
  * The only code that knows the R2 key layout.
- *   uploads/{id}                          raw upload, exactly as received (owner only)
+ *   uploads/{id}                          raw upload, exactly as received (owner only); a
+ *                                         resumable upload builds it as a multipart upload
  *   variants/{id}/{revision}/{name}.{fmt} processed renditions; immutable per revision
  */
 export class ObjectStore {
@@ -19,6 +20,55 @@ export class ObjectStore {
     return this.bucket.put(this.uploadKey(imageId), body, {
       httpMetadata: { contentType },
     });
+  }
+
+  /**
+   * Starts a multipart upload of the raw upload (resumable uploads); returns its R2 upload id.
+   * Parts are written with `uploadPart` and joined into `uploads/{id}` by `completeUpload`.
+   */
+  async startMultipartUpload(imageId: string): Promise<string> {
+    const upload = await this.bucket.createMultipartUpload(this.uploadKey(imageId), {
+      httpMetadata: { contentType: "application/octet-stream" },
+    });
+    return upload.uploadId;
+  }
+
+  /** Writes one part (1-based); every part but the last must have the same size (>= 5 MiB). */
+  uploadPart(
+    imageId: string,
+    uploadId: string,
+    partNumber: number,
+    bytes: Uint8Array,
+  ): Promise<R2UploadedPart> {
+    return this.bucket
+      .resumeMultipartUpload(this.uploadKey(imageId), uploadId)
+      .uploadPart(partNumber, bytes);
+  }
+
+  /** Joins the parts into the raw upload; returns its size. */
+  async completeMultipartUpload(
+    imageId: string,
+    uploadId: string,
+    parts: R2UploadedPart[],
+  ): Promise<number> {
+    const object = await this.bucket
+      .resumeMultipartUpload(this.uploadKey(imageId), uploadId)
+      .complete(parts);
+    return object.size;
+  }
+
+  /** Abandons a multipart upload and its parts (an already finished or aborted one is fine). */
+  async abortMultipartUpload(imageId: string, uploadId: string): Promise<void> {
+    try {
+      await this.bucket.resumeMultipartUpload(this.uploadKey(imageId), uploadId).abort();
+    } catch {
+      // Nothing left to abort: completed, aborted before, or expired by R2 itself.
+    }
+  }
+
+  /** The size of the stored raw upload, or null when there is none. */
+  async uploadSize(imageId: string): Promise<number | null> {
+    return (await this.bucket.head(this.uploadKey(imageId)))?.size ?? null;
   }
 
   /** Reads the raw upload, optionally conditional/ranged. */

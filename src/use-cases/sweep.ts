@@ -34,9 +34,9 @@ export async function sweep(deps: Deps, settings: SweepSettings): Promise<SweepR
   const started = deps.now();
   const report: SweepReport = { expired: 0, purged: 0, requeued: 0, failed: 0 };
 
-  for (const id of await deps.images.idsIn(
-    ["pending", "uploading"],
+  for (const id of await deps.images.abandonedUploads(
     started - settings.pendingTtlMs,
+    started,
     settings.batch,
   )) {
     // markDeleted re-checks the state: an upload that just started is in `uploading` anew.

@@ -65,14 +65,35 @@ describe("POST /v1/images", () => {
     expect(await problemCode(res)).toBe("validation_failed");
   });
 
-  it("rejects a declared size over the limit with 413", async () => {
+  it("rejects a declared size over both upload limits with 413", async () => {
     const res = await callAs("alice", "/v1/images", {
       method: "POST",
       headers: json,
-      body: JSON.stringify({ size: Number(env.MAX_UPLOAD_BYTES) + 1 }),
+      body: JSON.stringify({ size: Number(env.RESUMABLE_MAX_UPLOAD_BYTES) + 1 }),
     });
     expect(res.status).toBe(413);
     expect(await problemCode(res)).toBe("upload_too_large");
+  });
+
+  it("offers only the resumable path for a declared size over the single PUT's limit", async () => {
+    const create = (size: number) =>
+      callAs("alice", "/v1/images", {
+        method: "POST",
+        headers: json,
+        body: JSON.stringify({ size }),
+      });
+    const big = (await (await create(Number(env.MAX_UPLOAD_BYTES) + 1)).json()) as {
+      upload: unknown;
+      resumable: { url: string; tusEndpoint: string; maxBytes: number };
+    };
+    expect(big.upload).toBeNull();
+    expect(big.resumable).toEqual({
+      url: "https://images.test/v1/uploads:resumable",
+      tusEndpoint: "https://images.test/v1/tus/",
+      maxBytes: Number(env.RESUMABLE_MAX_UPLOAD_BYTES),
+    });
+    const small = (await (await create(1000)).json()) as { upload: { maxBytes: number } };
+    expect(small.upload.maxBytes).toBe(1000);
   });
 
   it("rejects a non-JSON body with 415", async () => {

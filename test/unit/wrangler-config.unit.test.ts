@@ -54,6 +54,11 @@ describe("wrangler configuration of the two Workers", () => {
     expect(processor.triggers.crons).toEqual(["* * * * *"]);
   });
 
+  it("refuses uploads at the edge by the processor's own pixel ceiling", () => {
+    expect(edge.vars.MAX_PIXELS).toBeDefined();
+    expect(edge.vars.MAX_PIXELS).toBe(processor.vars.MAX_PIXELS);
+  });
+
   it("uses one compatibility date", () => {
     expect(processor.compatibility_date).toBe(edge.compatibility_date);
   });

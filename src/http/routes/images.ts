@@ -1,10 +1,12 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { signPath } from "../../auth/url-signing";
+import type { Config } from "../../config/env";
 import { ApiError } from "../../domain/errors";
 import { isImageId } from "../../domain/ids";
 import { VARIANT_NAMES } from "../../domain/images";
 import { isValidCursor } from "../../storage/image-repository";
+import type { ImageRow } from "../../storage/schema";
 import { createImage } from "../../use-cases/create-image";
 import { deleteImage } from "../../use-cases/delete-image";
 import { getImage, listImages, openOriginal, viewPath } from "../../use-cases/read-images";
@@ -72,6 +74,33 @@ function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);
 }
 
+/**
+ * A new image with how to upload it: the single PUT (a signed URL) when the declared size
+ * fits it, and the resumable path always.
+ */
+async function createdImage(config: Config, image: ImageRow, requestUrl: string) {
+  const expires = nowSeconds() + config.uploadUrlTtlSeconds;
+  const path = `/upload/${image.id}`;
+  const query = await signPath(config.signing, "upload", path, expires);
+  const fitsOnePut = (image.declaredSize ?? 0) <= config.maxUploadBytes;
+  return {
+    ...presentImage(image, [], new URL(requestUrl).origin),
+    upload: fitsOnePut
+      ? {
+          url: new URL(`${path}?${query}`, requestUrl).toString(),
+          method: "PUT",
+          expiresAt: new Date(expires * 1000).toISOString(),
+          maxBytes: image.declaredSize ?? config.maxUploadBytes,
+        }
+      : null,
+    resumable: {
+      url: new URL("/v1/uploads:resumable", requestUrl).toString(),
+      tusEndpoint: new URL("/v1/tus/", requestUrl).toString(),
+      maxBytes: config.resumable.maxBytes,
+    },
+  };
+}
+
 /** The /v1/images resource: routes parse, call a use case and present its result. */
 export const imagesApp = new Hono<AppEnv>()
   .post(
@@ -85,25 +114,12 @@ export const imagesApp = new Hono<AppEnv>()
         await createImage(deps, {
           ownerId: c.get("user").userId,
           image: c.req.valid("json"),
-          maxUploadBytes: config.maxUploadBytes,
+          // Larger images come through the resumable path.
+          maxUploadBytes: Math.max(config.maxUploadBytes, config.resumable.maxBytes),
         }),
       );
-      const expires = nowSeconds() + config.uploadUrlTtlSeconds;
-      const path = `/upload/${image.id}`;
-      const query = await signPath(config.signing, "upload", path, expires);
       c.header("Location", `/v1/images/${image.id}`);
-      return c.json(
-        {
-          ...presentImage(image, [], new URL(c.req.url).origin),
-          upload: {
-            url: new URL(`${path}?${query}`, c.req.url).toString(),
-            method: "PUT",
-            expiresAt: new Date(expires * 1000).toISOString(),
-            maxBytes: image.declaredSize ?? config.maxUploadBytes,
-          },
-        },
-        201,
-      );
+      return c.json(await createdImage(config, image, c.req.url), 201);
     },
   )
   .get("/", requireUser("images:read"), validate("query", ListQuery), async (c) => {
