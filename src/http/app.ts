@@ -15,7 +15,8 @@ import { uploadsApp } from "./routes/uploads";
 
 /** Builds the edge Worker's HTTP app. */
 export function createApp() {
-  const app = new Hono<AppEnv>();
+  // Trailing slashes do not matter: tus clients are often configured with `/v1/tus/`.
+  const app = new Hono<AppEnv>({ strict: false });
   app.use(requestId());
   app.use(hardenResponses());
   app.get("/healthz", (c) => c.json({ status: "ok" }));

@@ -228,6 +228,8 @@ export class UploadSession extends DurableObject<Env> {
     body: ReadableStream<Uint8Array>,
   ): Promise<SessionOutcome | null> {
     const packer = new PartPacker(PART_SIZE, await this.loadTail(state));
+    // Where this body starts (state.offset moves with every commit below).
+    const start = state.offset;
     // With a checksum nothing is committed until the whole body matched it.
     const digest = checksum ? new crypto.DigestStream("SHA-256") : null;
     const digestWriter = digest?.getWriter();
@@ -250,7 +252,7 @@ export class UploadSession extends DurableObject<Env> {
         }
         if (chunk.done) break;
         const value = chunk.value;
-        if (state.offset + received + value.length > state.length) {
+        if (start + received + value.length > state.length) {
           refused = refusal(
             "upload_too_large",
             `The body goes past Upload-Length (${state.length}).`,
@@ -259,7 +261,7 @@ export class UploadSession extends DurableObject<Env> {
           break;
         }
         if (!state.probed) {
-          refused = this.probe(state, [...packer.tail(), value], received + value.length);
+          refused = this.probe(state, [...packer.tail(), value], start + received + value.length);
           if (refused) break;
         }
         await digestWriter?.write(value);
@@ -308,9 +310,9 @@ export class UploadSession extends DurableObject<Env> {
    * Decides from the first bytes whether this can be an image the processor accepts. Runs
    * before any part is written (the limit is far below a part), so `head` starts at byte 0.
    */
-  private probe(state: SessionState, head: Uint8Array[], received: number): SessionRefusal | null {
+  private probe(state: SessionState, head: Uint8Array[], upTo: number): SessionRefusal | null {
     const bytes = concat(head).subarray(0, PREFIX_PROBE_LIMIT);
-    const complete = state.offset + received === state.length;
+    const complete = upTo === state.length;
     const verdict = probePrefix(bytes, complete, state.maxPixels);
     if (verdict.kind === "need_more") return null;
     if (verdict.kind === "refused") return refusal(verdict.code, verdict.detail, state);

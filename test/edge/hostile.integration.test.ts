@@ -13,6 +13,7 @@ interface Route {
   body?: () => BodyInit;
   json?: boolean;
   form?: boolean;
+  headers?: Record<string, string>;
 }
 
 let alice = "";
@@ -35,6 +36,12 @@ beforeAll(async () => {
     body: JSON.stringify({ password: "hostile battery" }),
   });
   const share = (await shared.json()) as { id: string; token: string };
+  const tusCreated = await callApp("/v1/tus/", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${alice}`, "Tus-Resumable": "1.0.0", "Upload-Length": "100" },
+  });
+  const tusPath = new URL(tusCreated.headers.get("Location") ?? "http://x/").pathname;
+  const tus = { "Tus-Resumable": "1.0.0" };
   idRoutes = [
     (x) => ({ name: "GET image", method: "GET", path: `/v1/images/${x}`, auth: true }),
     (x) => ({
@@ -82,6 +89,22 @@ beforeAll(async () => {
       body: () => "password=x",
       form: true,
     }),
+    (x) => ({ name: "HEAD tus", method: "HEAD", path: `/v1/tus/${x}`, auth: true, headers: tus }),
+    (x) => ({
+      name: "PATCH tus",
+      method: "PATCH",
+      path: `/v1/tus/${x}`,
+      auth: true,
+      headers: { ...tus, "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0" },
+      body: () => new Uint8Array(8),
+    }),
+    (x) => ({
+      name: "DELETE tus",
+      method: "DELETE",
+      path: `/v1/tus/${x}`,
+      auth: true,
+      headers: tus,
+    }),
     (x) => ({ name: "DELETE api key", method: "DELETE", path: `/v1/api-keys/${x}`, auth: true }),
     (x) => ({ name: "DELETE image", method: "DELETE", path: `/v1/images/${x}`, auth: true }),
   ];
@@ -111,6 +134,31 @@ beforeAll(async () => {
       json: true,
     },
     { name: "GET /d (cookie path)", method: "GET", path: `/d/${id}/1/thumb` },
+    { name: "OPTIONS tus", method: "OPTIONS", path: "/v1/tus/" },
+    {
+      name: "POST tus",
+      method: "POST",
+      path: "/v1/tus/",
+      auth: true,
+      headers: { ...tus, "Upload-Length": "1000" },
+    },
+    { name: "HEAD tus (real)", method: "HEAD", path: tusPath, auth: true, headers: tus },
+    {
+      name: "PATCH tus (real)",
+      method: "PATCH",
+      path: tusPath,
+      auth: true,
+      headers: { ...tus, "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0" },
+      body: () => new Uint8Array([0xff, 0xd8, 0xff]),
+    },
+    {
+      name: "POST uploads:resumable",
+      method: "POST",
+      path: "/v1/uploads:resumable",
+      auth: true,
+      body: () => JSON.stringify({ imageId: pending.id, size: 100 }),
+      json: true,
+    },
     { name: "GET api keys", method: "GET", path: "/v1/api-keys", auth: true },
     {
       name: "POST api keys",
@@ -155,7 +203,7 @@ async function expectSafe(label: string, path: string, init: RequestInit): Promi
 }
 
 function requestFor(route: Route, headers: Record<string, string> = {}): RequestInit {
-  const h = new Headers(headers);
+  const h = new Headers({ ...route.headers, ...headers });
   if (route.auth && !h.has("Authorization")) h.set("Authorization", `Bearer ${alice}`);
   if (route.json && !h.has("Content-Type")) h.set("Content-Type", "application/json");
   if (route.form && !h.has("Content-Type")) {
@@ -197,6 +245,12 @@ const HEADERS = [
   "Origin",
   "Referer",
   "Cookie",
+  "Upload-Offset",
+  "Upload-Length",
+  "Upload-Metadata",
+  "Upload-Checksum",
+  "Tus-Resumable",
+  "X-HTTP-Method-Override",
 ];
 
 describe("hostile headers on every route", () => {

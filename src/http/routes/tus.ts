@@ -257,7 +257,8 @@ export const tusApp = new Hono<AppEnv>()
     }
     return c.body(null, 201, { Location: location, "X-Image-Id": imageId, ...stateHeaders(state) });
   })
-  .on("HEAD", "/:id", head)
+  // Hono answers HEAD with the GET route (without a body); tus has no GET of its own.
+  .get("/:id", head)
   .patch("/:id", patch)
   .delete("/:id", terminate)
   .post("/:id", async (c) => {
