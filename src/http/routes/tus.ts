@@ -222,7 +222,13 @@ export const tusApp = new Hono<AppEnv>()
           "Upload-Metadata visibility: public, unlisted or private.",
         );
       }
-      const filename = meta.filename?.replace(/[/\\\u0000-\u001f]/g, "_").slice(0, 255);
+      // A plain file name: no path separators or control characters (as POST /v1/images).
+      const filename = meta.filename
+        ? [...meta.filename]
+            .map((ch) => (ch < " " || ch === "/" || ch === "\\" ? "_" : ch))
+            .join("")
+            .slice(0, 255)
+        : undefined;
       const created = orThrow(
         await createImage(deps, {
           ownerId: c.get("user").userId,
