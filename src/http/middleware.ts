@@ -337,6 +337,7 @@ const CORS_EXPOSE_HEADERS = [
   "Tus-Resumable",
   "Tus-Version",
   "X-Image-Id",
+  "Idempotency-Replayed",
   "X-Request-Id",
   "Retry-After",
 ];

@@ -251,6 +251,7 @@ const HEADERS = [
   "Upload-Checksum",
   "Tus-Resumable",
   "X-HTTP-Method-Override",
+  "Idempotency-Key",
 ];
 
 describe("hostile headers on every route", () => {

@@ -12,6 +12,7 @@ import { deleteImage } from "../../use-cases/delete-image";
 import { getImage, listImages, openOriginal, viewPath } from "../../use-cases/read-images";
 import { reprocessImage, updateImage } from "../../use-cases/update-image";
 import type { AppEnv } from "../context";
+import { idempotent } from "../idempotency";
 import { requireJsonBody, requireUser, scopeIfSignedIn } from "../middleware";
 import { orThrow } from "../outcome";
 import { presentImage } from "../present";
@@ -107,6 +108,7 @@ export const imagesApp = new Hono<AppEnv>()
     "/",
     requireUser("images:write"),
     requireJsonBody(),
+    idempotent("POST /v1/images"),
     validate("json", CreateImageBody),
     async (c) => {
       const { config, deps } = c.get("services");

@@ -23,6 +23,7 @@ import {
 import { createImage } from "../../use-cases/create-image";
 import { claimResumableUpload } from "../../use-cases/resumable-uploads";
 import type { AppEnv, Services } from "../context";
+import { idempotent } from "../idempotency";
 import { requireJsonBody, requireUser } from "../middleware";
 import { orThrow } from "../outcome";
 import { validate } from "../validate";
@@ -294,6 +295,7 @@ export const resumableApp = new Hono<AppEnv>().post(
   "/:op{uploads:resumable}",
   requireUser("images:write"),
   requireJsonBody(),
+  idempotent("POST /v1/uploads:resumable"),
   validate("json", ResumableBody),
   async (c) => {
     const body = c.req.valid("json");
