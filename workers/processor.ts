@@ -39,6 +39,7 @@ function buildDeps(env: ProcessorEnv, config: ProcessorConfig): ProcessorDeps {
     invalidate: relayInvalidator({ edge, events, log: baseLog }),
     edge,
     transform: (bytes, stage) => transformImage(bytes, options[stage], codecs),
+    maxInputBytes: config.maxInputBytes,
   };
 }
 

@@ -12,6 +12,7 @@ export type ProcessorEnv = Pick<
   | "EVENTS"
   | "EDGE"
   | "MAX_PIXELS"
+  | "MAX_INPUT_BYTES"
   | "METADATA_POLICY"
   | "SWEEP_PENDING_TTL_SECONDS"
   | "SWEEP_UPLOADED_STALE_SECONDS"
@@ -30,6 +31,7 @@ const digits = (fallback: number) =>
 
 const ProcessorEnvSchema = z.object({
   MAX_PIXELS: digits(0),
+  MAX_INPUT_BYTES: digits(32 * 1024 * 1024),
   METADATA_POLICY: z.enum(["strip", "keep-copyright"]).default("strip"),
   SWEEP_PENDING_TTL_SECONDS: digits(86_400),
   SWEEP_UPLOADED_STALE_SECONDS: digits(60),
@@ -43,6 +45,8 @@ const ProcessorEnvSchema = z.object({
 export interface ProcessorConfig {
   /** 0 means the pipeline default. */
   maxPixels: number;
+  /** The largest upload read into the isolate. */
+  maxInputBytes: number;
   metadata: MetadataPolicy;
   sweep: SweepSettings;
 }
@@ -56,6 +60,7 @@ export function loadProcessorConfig(env: ProcessorEnv): ProcessorConfig {
   const e = parsed.data;
   return {
     maxPixels: e.MAX_PIXELS,
+    maxInputBytes: e.MAX_INPUT_BYTES,
     metadata: { keepCopyrightAndCamera: e.METADATA_POLICY === "keep-copyright" },
     sweep: {
       pendingTtlMs: e.SWEEP_PENDING_TTL_SECONDS * 1000,

@@ -140,6 +140,7 @@ export function canTransition(
 export type FailureCode =
   | TransformErrorCode
   | "upload_missing"
+  | "upload_too_large"
   | "enqueue_failed"
   | "processing_failed"
   | "processing_stalled";

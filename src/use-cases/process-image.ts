@@ -56,6 +56,8 @@ export function stageOptions(settings: {
 /** What the processing use cases need: the shared deps plus the transform. */
 export interface ProcessorDeps extends Deps {
   transform: TransformFn;
+  /** The largest upload the processor reads (MAX_INPUT_BYTES): beyond it, `upload_too_large`. */
+  maxInputBytes: number;
   /** The edge Worker's purge entrypoint (a service binding); null where none is bound. */
   edge: EdgePurgePort | null;
 }
@@ -139,13 +141,19 @@ export async function handleImageUploaded(
     await requestSlowVariants(deps, event.imageId, event.revision);
     return "duplicate";
   }
-  const upload = await store.readUpload(event.imageId);
+  // The size first: an upload the isolate cannot hold is refused without reading it.
+  const size = await store.uploadSize(event.imageId);
+  const upload =
+    size !== null && size <= deps.maxInputBytes ? await store.readUpload(event.imageId) : null;
   if (!upload) {
+    const tooLarge = size !== null && size > deps.maxInputBytes;
     await images.markFailed(
       event.imageId,
       event.revision,
-      "upload_missing",
-      "The uploaded file is gone.",
+      tooLarge ? "upload_too_large" : "upload_missing",
+      tooLarge
+        ? `The upload is ${size} bytes; the processor reads at most ${deps.maxInputBytes}.`
+        : "The uploaded file is gone.",
       deps.now(),
     );
     return "failed";
@@ -238,6 +246,7 @@ export async function handleSlowVariants(
   if (image?.revision !== event.revision || image.status !== "ready") return "stale";
   // Redelivery after success: AVIF is the whole slow stage, so its presence means done.
   if (found?.variants.some((v) => v.format === "avif")) return "duplicate";
+  // Only what the primary stage read can reach the slow stage: the size was checked there.
   const upload = await deps.store.readUpload(event.imageId);
   if (!upload) return "stale";
   const result = await deps.transform(upload, "slow");

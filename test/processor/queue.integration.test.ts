@@ -93,6 +93,7 @@ describe("processor queue consumer", () => {
       { type: "SlowVariantsRequested", v: 1, imageId: id, revision: 1 },
       {
         ...testDeps(env),
+        maxInputBytes: 32 * 1024 * 1024,
         // The race: the owner starts a reprocess while the slow stage is encoding.
         transform: async (bytes) => {
           const result = await transformImage(bytes, options, codecs);
@@ -176,6 +177,19 @@ describe("processor queue consumer", () => {
     // Still claimable: the retry goes through once storage is back.
     await deliver("image-events", [event(id)]);
     expect((await repo.get(id))?.status).toBe("ready");
+  });
+
+  it("fails an upload larger than MAX_INPUT_BYTES without reading it", async () => {
+    const bytes = await encoded(gradient(320, 240), "jpeg");
+    const id = await uploaded(bytes);
+    const result = await deliver("image-events", [event(id)], {
+      bindings: { ...env, MAX_INPUT_BYTES: String(bytes.length - 1) },
+    });
+    expect(result.explicitAcks).toHaveLength(1);
+    const image = await repo.get(id);
+    expect(image?.status).toBe("failed");
+    expect(image?.failureCode).toBe("upload_too_large");
+    expect(image?.failureDetail).toContain(`${bytes.length} bytes`);
   });
 
   it("marks the image failed when its event reaches the dead-letter queue", async () => {

@@ -59,6 +59,13 @@ describe("wrangler configuration of the two Workers", () => {
     expect(edge.vars.MAX_PIXELS).toBe(processor.vars.MAX_PIXELS);
   });
 
+  it("never accepts an upload the processor would not read", () => {
+    const processorMax = Number(processor.vars.MAX_INPUT_BYTES);
+    expect(processorMax).toBeGreaterThan(0);
+    expect(Number(edge.vars.MAX_UPLOAD_BYTES)).toBeLessThanOrEqual(processorMax);
+    expect(Number(edge.vars.RESUMABLE_MAX_UPLOAD_BYTES)).toBeLessThanOrEqual(processorMax);
+  });
+
   it("uses one compatibility date", () => {
     expect(processor.compatibility_date).toBe(edge.compatibility_date);
   });
