@@ -113,6 +113,11 @@ const log = createLogger({ worker: "edge", entrypoint: "UploadSession" });
 export class UploadSession extends DurableObject<Env> {
   /** One request at a time changes the upload; another one meanwhile gets 423. */
   private busy = false;
+  /**
+   * The stored tail as this instance last wrote it: the next request of a live object need
+   * not read it back. Valid while its keys are the state's.
+   */
+  private tailCache: { keys: string; chunks: Uint8Array[] } | null = null;
   private readonly store = new ObjectStore(this.env.BUCKET);
 
   private deps(metrics: D1MetricsSink): ResumableDeps {
@@ -322,6 +327,7 @@ export class UploadSession extends DurableObject<Env> {
 
   private async loadTail(state: SessionState): Promise<Uint8Array[]> {
     if (state.tailKeys.length === 0) return [];
+    if (this.tailCache?.keys === state.tailKeys.join()) return [...this.tailCache.chunks];
     const pieces = await this.ctx.storage.get<Uint8Array>(state.tailKeys);
     return state.tailKeys.map((key) => {
       const piece = pieces.get(key);
@@ -369,6 +375,7 @@ export class UploadSession extends DurableObject<Env> {
       if (stale.length > 0) await txn.delete(stale);
       await txn.put(entries);
     });
+    this.tailCache = { keys: state.tailKeys.join(), chunks: packer.tail() };
   }
 
   /**
