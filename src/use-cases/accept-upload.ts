@@ -1,7 +1,7 @@
 import { fail, type Outcome, ok } from "../domain/result";
 import type { ImageRow } from "../storage/schema";
 import type { Deps } from "./deps";
-import { enqueueProcessing } from "./enqueue-processing";
+import { queueStoredUpload } from "./enqueue-processing";
 
 /** One single-`PUT` upload: its target, its declared length and its streamed body. */
 export interface UploadInput {
@@ -61,13 +61,12 @@ export async function acceptUpload(deps: Deps, input: UploadInput): Promise<Outc
     }
     return fail("upload_already_used", "Another upload took this slot over.");
   }
-  const queued = await enqueueProcessing(deps, id, updated.revision);
-  deps.metrics.record({
-    name: "image.upload",
-    outcome: queued.ok ? "uploaded" : "enqueue_failed",
-    ms: deps.now() - started,
-    bytes: size,
+  const queued = await queueStoredUpload(deps, {
     imageId: id,
+    revision: updated.revision,
+    bytes: size,
+    startedAt: started,
+    path: "uploaded",
   });
   return queued.ok ? ok(updated) : queued;
 }

@@ -32,3 +32,19 @@ export async function enqueueProcessing(
     return fail("queue_unavailable");
   }
 }
+
+/** Queues a stored upload's processing and records the upload (`image.upload`) either way. */
+export async function queueStoredUpload(
+  deps: Pick<Deps, "images" | "events" | "now" | "log" | "metrics">,
+  upload: { imageId: string; revision: number; bytes: number; startedAt: number; path: string },
+): Promise<Outcome<void>> {
+  const queued = await enqueueProcessing(deps, upload.imageId, upload.revision);
+  deps.metrics.record({
+    name: "image.upload",
+    outcome: queued.ok ? upload.path : "enqueue_failed",
+    ms: deps.now() - upload.startedAt,
+    bytes: upload.bytes,
+    imageId: upload.imageId,
+  });
+  return queued;
+}

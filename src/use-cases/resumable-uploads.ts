@@ -2,7 +2,7 @@ import { canManage, type Principal } from "../domain/access";
 import { fail, type Outcome, ok } from "../domain/result";
 import type { ImageRow } from "../storage/schema";
 import type { Deps } from "./deps";
-import { enqueueProcessing } from "./enqueue-processing";
+import { queueStoredUpload } from "./enqueue-processing";
 
 /** What the resumable-upload use cases use. */
 export type ResumableDeps = Pick<Deps, "images" | "store" | "events" | "now" | "log" | "metrics">;
@@ -78,13 +78,12 @@ export async function finishResumableUpload(
     }
     return fail("upload_already_used", "Another upload took this slot over.");
   }
-  const queued = await enqueueProcessing(deps, imageId, updated.revision);
-  deps.metrics.record({
-    name: "image.upload",
-    outcome: queued.ok ? "uploaded_resumable" : "enqueue_failed",
-    ms: deps.now() - input.startedAt,
-    bytes: size,
+  const queued = await queueStoredUpload(deps, {
     imageId,
+    revision: updated.revision,
+    bytes: size,
+    startedAt: input.startedAt,
+    path: "uploaded_resumable",
   });
   return queued.ok ? ok("queued") : queued;
 }
