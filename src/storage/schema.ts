@@ -43,6 +43,13 @@ export const images = sqliteTable(
     colour: text("colour"),
     /** JSON array: container repairs the `original` needed to decode strictly (png-repair.ts). */
     originalRepairs: text("original_repairs"),
+    /** JSON array of normalised tags (domain/tags.ts); `image_tags` indexes them. */
+    tags: text("tags").notNull().default("[]"),
+    /**
+     * Bumped by every change the search index shows (title, description, tags, albums): the
+     * indexer applies a version once, and never an older one over a newer.
+     */
+    indexVersion: integer("index_version").notNull().default(1),
     /**
      * Share links carry the version they were made under; bumping it (revoke all, a change to
      * private) stops every one of them at once.
@@ -89,6 +96,77 @@ export const variants = sqliteTable(
   (t) => [primaryKey({ columns: [t.imageId, t.revision, t.name, t.format] })],
 );
 
+/** One tag of one image, for filtering and counting by owner (the image row has the list). */
+export const imageTags = sqliteTable(
+  "image_tags",
+  {
+    imageId: text("image_id")
+      .notNull()
+      .references(() => images.id, { onDelete: "cascade" }),
+    ownerId: text("owner_id").notNull(),
+    tag: text("tag").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.imageId, t.tag] }),
+    index("image_tags_owner_tag_idx").on(t.ownerId, t.tag, t.imageId),
+  ],
+);
+
+/** One album of one owner: a titled, ordered set of images (an image can be in several). */
+export const albums = sqliteTable(
+  "albums",
+  {
+    id: text("id").primaryKey(),
+    ownerId: text("owner_id").notNull(),
+    title: text("title").notNull(),
+    description: text("description"),
+    visibility: text("visibility", { enum: ["public", "unlisted", "private"] })
+      .notNull()
+      .default("private"),
+    coverImageId: text("cover_image_id").references(() => images.id, { onDelete: "set null" }),
+    /** As `images.share_version`, for the album's share links. */
+    shareVersion: integer("share_version").notNull().default(1),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [index("albums_owner_created_idx").on(t.ownerId, t.createdAt, t.id)],
+);
+
+/** An image's place in an album; deleting either removes the row, never the other. */
+export const albumImages = sqliteTable(
+  "album_images",
+  {
+    albumId: text("album_id")
+      .notNull()
+      .references(() => albums.id, { onDelete: "cascade" }),
+    imageId: text("image_id")
+      .notNull()
+      .references(() => images.id, { onDelete: "cascade" }),
+    /** Manual order: ascending. */
+    position: real("position").notNull(),
+    addedAt: integer("added_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.albumId, t.imageId] }),
+    index("album_images_order_idx").on(t.albumId, t.position, t.imageId),
+    index("album_images_image_idx").on(t.imageId),
+  ],
+);
+
+/**
+ * The search index's bookkeeping: which FTS5 row (`search_fts`, created by hand in
+ * migrations/0008) holds an image's text, and which index version it was built from.
+ */
+export const searchDocs = sqliteTable("search_docs", {
+  docId: integer("doc_id").primaryKey({ autoIncrement: true }),
+  imageId: text("image_id")
+    .notNull()
+    .unique()
+    .references(() => images.id, { onDelete: "cascade" }),
+  version: integer("version").notNull(),
+  indexedAt: integer("indexed_at").notNull(),
+});
+
 /**
  * One recorded use-case outcome (the metrics sink's local store; dashboards read it later).
  * Written off the hot path.
@@ -129,13 +207,13 @@ export const shares = sqliteTable(
   "shares",
   {
     id: text("id").primaryKey(),
-    imageId: text("image_id")
-      .notNull()
-      .references(() => images.id, { onDelete: "cascade" }),
+    /** What is shared: one image, or one album (exactly one of the two). */
+    imageId: text("image_id").references(() => images.id, { onDelete: "cascade" }),
+    albumId: text("album_id").references(() => albums.id, { onDelete: "cascade" }),
     createdBy: text("created_by").notNull(),
     /** SHA-256 (hex) of the token's secret part. */
     secretDigest: text("secret_digest").notNull(),
-    /** The image's `share_version` when this was made: a bump revokes it. */
+    /** The image's (or album's) `share_version` when this was made: a bump revokes it. */
     shareVersion: integer("share_version").notNull(),
     /** `pbkdf2-sha256$...` (auth/secrets.ts), or null for no password. */
     passwordHash: text("password_hash"),
@@ -149,7 +227,10 @@ export const shares = sqliteTable(
     expiresAt: integer("expires_at"),
     revokedAt: integer("revoked_at"),
   },
-  (t) => [index("shares_image_idx").on(t.imageId, t.createdAt)],
+  (t) => [
+    index("shares_image_idx").on(t.imageId, t.createdAt),
+    index("shares_album_idx").on(t.albumId, t.createdAt),
+  ],
 );
 
 /** One API key of a user: acts for its owner with at most its scopes. */
@@ -196,4 +277,5 @@ export const idempotencyKeys = sqliteTable(
 );
 
 export type ShareRow = typeof shares.$inferSelect;
+export type AlbumRow = typeof albums.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;

@@ -72,6 +72,7 @@ export async function createShare(
   const share: ShareRow = {
     id: token.id,
     imageId: image.id,
+    albumId: null,
     createdBy: input.principal.userId,
     secretDigest: await secretDigest(token.secret),
     shareVersion: image.shareVersion,
