@@ -10,8 +10,10 @@ import { createLogger } from "../src/observability/logger";
 import { D1MetricsSink } from "../src/observability/metrics";
 import { createWorkerdCodecs } from "../src/pipeline/codecs-workerd";
 import { transformImage } from "../src/pipeline/transform";
+import { AlbumRepository } from "../src/storage/album-repository";
 import { ImageRepository } from "../src/storage/image-repository";
 import { ObjectStore } from "../src/storage/object-store";
+import { SearchRepository } from "../src/storage/search-repository";
 import {
   handleDeadLetter,
   handleEvent,
@@ -40,6 +42,8 @@ function buildDeps(env: ProcessorEnv, config: ProcessorConfig): ProcessorDeps {
     edge,
     transform: (bytes, stage) => transformImage(bytes, options[stage], codecs),
     maxInputBytes: config.maxInputBytes,
+    search: new SearchRepository(env.DB),
+    albums: new AlbumRepository(env.DB),
   };
 }
 

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   not_found: { status: 404, title: "Not found" },
   upload_not_found: { status: 404, title: "Upload not found" },
   share_not_found: { status: 404, title: "Share not found" },
+  album_not_found: { status: 404, title: "Album not found" },
   format_not_available: { status: 406, title: "Format not available" },
   upload_already_used: { status: 409, title: "Upload URL was already used" },
   idempotency_in_progress: { status: 409, title: "A request with this Idempotency-Key is running" },

@@ -22,6 +22,14 @@ export function parseEvent(body: unknown): ImageEvent | null {
 
 /** The image an event is about, for log lines; undefined for owner-wide events. */
 export function eventImageId(event: ImageEvent): string | undefined {
-  if (event.type !== "CachePurgeRequested") return event.imageId;
-  return event.target.kind === "image" ? event.target.imageId : undefined;
+  switch (event.type) {
+    case "CachePurgeRequested":
+      return event.target.kind === "image" ? event.target.imageId : undefined;
+    case "ImagesIndexRequested":
+      return event.imageIds.length === 1 ? event.imageIds[0] : undefined;
+    case "AlbumIndexRequested":
+      return undefined;
+    default:
+      return event.imageId;
+  }
 }

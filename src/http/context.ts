@@ -1,6 +1,8 @@
 import type { JwtVerifier } from "../auth/jwt";
 import type { Config } from "../config/env";
 import type { Principal } from "../domain/access";
+import type { AlbumRepository } from "../storage/album-repository";
+import type { SearchRepository } from "../storage/search-repository";
 import type { SettingsRepository } from "../storage/settings-repository";
 import type { ApiKeyDeps } from "../use-cases/api-keys";
 import type { DeliveryDeps } from "../use-cases/deliver-variant";
@@ -15,6 +17,8 @@ export interface Services {
   /** What the view path uses: the edge cache first, D1 and R2 on a miss. */
   delivery: DeliveryDeps;
   settings: SettingsRepository;
+  albums: AlbumRepository;
+  search: SearchRepository;
   apiKeyDeps: ApiKeyDeps;
   shareDeps: ShareDeps;
   verifyJwt: JwtVerifier;

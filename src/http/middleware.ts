@@ -13,11 +13,13 @@ import { queueProducer } from "../events/producer";
 import { createLogger } from "../observability/logger";
 import { D1MetricsSink } from "../observability/metrics";
 import { concat } from "../pipeline/bytes";
+import { AlbumRepository } from "../storage/album-repository";
 import { ApiKeyRepository } from "../storage/api-key-repository";
 import { DeliveryCache } from "../storage/delivery-cache";
 import { ImageRepository } from "../storage/image-repository";
 import { ObjectStore } from "../storage/object-store";
 import { bindingRateLimiter } from "../storage/rate-limiter";
+import { SearchRepository } from "../storage/search-repository";
 import { SettingsRepository } from "../storage/settings-repository";
 import { ShareRepository } from "../storage/share-repository";
 import { ZonePurgeClient } from "../storage/zone-purge";
@@ -100,6 +102,8 @@ export function services() {
       deps: { images, store, events, now: Date.now, log, metrics, invalidate },
       delivery: { images, store, log, cache, settings, now: Date.now, background },
       settings,
+      albums: new AlbumRepository(c.env.DB),
+      search: new SearchRepository(c.env.DB),
       apiKeyDeps: { apiKeys: new ApiKeyRepository(c.env.DB), now: Date.now, metrics, background },
       shareDeps: {
         images,

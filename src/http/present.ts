@@ -1,5 +1,7 @@
 import { isPubliclyServable } from "../domain/images";
-import type { ImageRow, VariantRow } from "../storage/schema";
+import { stringList } from "../domain/json-list";
+import type { ImageWithVariants } from "../storage/image-repository";
+import type { AlbumRow, ImageRow, VariantRow } from "../storage/schema";
 
 /**
  * The public delivery URLs of each variant of a public image: `url` is revisioned and
@@ -27,6 +29,7 @@ export function presentImage(image: ImageRow, variants: readonly VariantRow[], o
     description: image.description,
     visibility: image.visibility,
     moderation: image.moderation,
+    tags: stringList(image.tags),
     filename: image.filename,
     contentType: image.contentType,
     format: image.format,
@@ -37,7 +40,7 @@ export function presentImage(image: ImageRow, variants: readonly VariantRow[], o
     placeholder: image.placeholder,
     dominantColor: image.dominantColor,
     colour: image.colour,
-    originalRepairs: parseRepairs(image.originalRepairs),
+    originalRepairs: stringList(image.originalRepairs),
     variants: variants.map((v) => ({
       name: v.name,
       format: v.format,
@@ -55,13 +58,28 @@ export function presentImage(image: ImageRow, variants: readonly VariantRow[], o
   };
 }
 
-/** The stored JSON array of repairs; [] for images processed before repairs were recorded. */
-function parseRepairs(json: string | null): string[] {
-  if (!json) return [];
-  try {
-    const v: unknown = JSON.parse(json);
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
-  } catch {
-    return [];
-  }
+/** The JSON shape of an album; `view` adds a page of its images. */
+export function presentAlbum(
+  album: AlbumRow,
+  origin: string,
+  view?: { imageCount: number | null; images: ImageWithVariants[]; nextCursor: string | null },
+) {
+  return {
+    id: album.id,
+    title: album.title,
+    description: album.description,
+    visibility: album.visibility,
+    coverImageId: album.coverImageId,
+    createdAt: new Date(album.createdAt).toISOString(),
+    updatedAt: new Date(album.updatedAt).toISOString(),
+    ...(view
+      ? {
+          imageCount: view.imageCount,
+          images: {
+            items: view.images.map((i) => presentImage(i.image, i.variants, origin)),
+            nextCursor: view.nextCursor,
+          },
+        }
+      : {}),
+  };
 }

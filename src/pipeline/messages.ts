@@ -62,18 +62,41 @@ export const CachePurgeRequestedV1 = z.object({
   requestedAt: z.number().int().nonnegative(),
 });
 
+/**
+ * The search text of these images changed (title, description, tags, albums): the indexer
+ * rebuilds their documents from the current rows, once per index version.
+ */
+export const ImagesIndexRequestedV1 = z.object({
+  type: z.literal("ImagesIndexRequested"),
+  v: z.literal(1),
+  imageIds: z.array(z.string().min(1)).min(1).max(100),
+  requestedAt: z.number().int().nonnegative(),
+});
+
+/** An album's title changed: every image in it gets its document rebuilt. */
+export const AlbumIndexRequestedV1 = z.object({
+  type: z.literal("AlbumIndexRequested"),
+  v: z.literal(1),
+  albumId: z.string().min(1),
+  requestedAt: z.number().int().nonnegative(),
+});
+
 /** Every event on the image-events queue. */
 export const ImageEvent = z.discriminatedUnion("type", [
   ImageUploadedV1,
   ImageDeletedV1,
   SlowVariantsRequestedV1,
   CachePurgeRequestedV1,
+  ImagesIndexRequestedV1,
+  AlbumIndexRequestedV1,
 ]);
 
 export type ImageUploaded = z.infer<typeof ImageUploadedV1>;
 export type ImageDeleted = z.infer<typeof ImageDeletedV1>;
 export type SlowVariantsRequested = z.infer<typeof SlowVariantsRequestedV1>;
 export type CachePurgeRequested = z.infer<typeof CachePurgeRequestedV1>;
+export type ImagesIndexRequested = z.infer<typeof ImagesIndexRequestedV1>;
+export type AlbumIndexRequested = z.infer<typeof AlbumIndexRequestedV1>;
 export type PurgeTarget = z.infer<typeof PurgeTarget>;
 export type PurgeReason = z.infer<typeof PurgeReason>;
 export type ImageEvent = z.infer<typeof ImageEvent>;

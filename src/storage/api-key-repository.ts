@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, lt, or } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { SCOPES, type Scope } from "../domain/access";
-import { stringList } from "./json-columns";
+import { stringList } from "../domain/json-list";
 import { type ApiKeyRow, apiKeys } from "./schema";
 
 /** An API key as the rest of the code sees it (scopes parsed). */

@@ -1,6 +1,5 @@
 import { and, desc, eq, inArray, isNull, lt, ne, or, type SQL, sql } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
-import { base64url, fromBase64url } from "../domain/ids";
 import {
   type FailureCode,
   type ImageStatus,
@@ -8,9 +7,11 @@ import {
   type Transition,
   type TransitionName,
 } from "../domain/lifecycle";
+import { decodeCursor, encodeCursor } from "./cursor";
 import {
   type ImageRow,
   images,
+  imageTags,
   type NewImageRow,
   type NewVariantRow,
   type VariantRow,
@@ -79,8 +80,22 @@ export class ImageRepository {
   }
 
   /** Inserts a new image row. */
-  async create(row: NewImageRow): Promise<ImageRow> {
-    const [created] = await this.db.insert(images).values(row).returning();
+  async create(row: NewImageRow, tags: readonly string[] = []): Promise<ImageRow> {
+    const insert = this.db
+      .insert(images)
+      .values({ ...row, tags: JSON.stringify(tags) })
+      .returning();
+    const [created] =
+      tags.length === 0
+        ? await insert
+        : (
+            await this.db.batch([
+              insert,
+              this.db
+                .insert(imageTags)
+                .values(tags.map((tag) => ({ imageId: row.id, ownerId: row.ownerId, tag }))),
+            ])
+          )[0];
     if (!created) throw new Error("insert returned no row");
     return created;
   }
@@ -165,25 +180,60 @@ export class ImageRepository {
   /** Changes the editable fields of an image; returns the updated row (null if gone). */
   async update(
     id: string,
-    fields: Partial<Pick<ImageRow, "title" | "description" | "visibility">>,
+    fields: Partial<Pick<ImageRow, "title" | "description" | "visibility">> & {
+      tags?: readonly string[] | undefined;
+    },
     now: number,
     options: { revokeShares?: boolean } = {},
   ): Promise<ImageRow | null> {
-    const [row] = await this.db
+    const { tags, ...rest } = fields;
+    const update = this.db
       .update(images)
       .set({
-        ...fields,
+        ...rest,
+        ...(tags ? { tags: JSON.stringify(tags) } : {}),
         updatedAt: now,
+        // Every editable field is in the search index.
+        indexVersion: sql`${images.indexVersion} + 1`,
         ...(options.revokeShares ? { shareVersion: sql`${images.shareVersion} + 1` } : {}),
       })
       .where(and(eq(images.id, id), live))
       .returning();
-    return row ?? null;
+    if (!tags) return (await update)[0] ?? null;
+    // The list on the row and the rows of image_tags change together, in one batch.
+    const [updated] = await this.db.batch([
+      update,
+      this.db.delete(imageTags).where(eq(imageTags.imageId, id)),
+      ...tags.map((tag) =>
+        this.db.run(
+          sql`insert into image_tags (image_id, owner_id, tag) select id, owner_id, ${tag} from images where id = ${id}`,
+        ),
+      ),
+    ]);
+    return updated[0] ?? null;
+  }
+
+  /** An owner's tags with how many of their live images carry each, most used first. */
+  async tagCounts(ownerId: string): Promise<{ tag: string; count: number }[]> {
+    const rows = await this.db
+      .select({ tag: imageTags.tag, count: sql<number>`count(*)` })
+      .from(imageTags)
+      .innerJoin(images, eq(images.id, imageTags.imageId))
+      .where(and(eq(imageTags.ownerId, ownerId), live))
+      .groupBy(imageTags.tag)
+      .orderBy(desc(sql`count(*)`), imageTags.tag)
+      .limit(1000);
+    return rows;
   }
 
   /** Lists an owner's images newest first with an opaque keyset cursor. */
-  async listByOwner(ownerId: string, limit: number, cursor: string | null): Promise<ImagePage> {
-    const after = cursor ? decodeCursor(cursor) : null;
+  async listByOwner(
+    ownerId: string,
+    limit: number,
+    cursor: string | null,
+    filter: { tag?: string | undefined; albumId?: string | undefined } = {},
+  ): Promise<ImagePage> {
+    const after = cursor ? decodeCursor<[number, string]>(cursor, "ns") : null;
     const rows = await this.db
       .select()
       .from(images)
@@ -191,10 +241,16 @@ export class ImageRepository {
         and(
           eq(images.ownerId, ownerId),
           live,
+          filter.tag === undefined
+            ? undefined
+            : sql`exists (select 1 from image_tags t where t.image_id = ${images.id} and t.tag = ${filter.tag})`,
+          filter.albumId === undefined
+            ? undefined
+            : sql`exists (select 1 from album_images a where a.image_id = ${images.id} and a.album_id = ${filter.albumId})`,
           after
             ? or(
-                lt(images.createdAt, after.createdAt),
-                and(eq(images.createdAt, after.createdAt), lt(images.id, after.id)),
+                lt(images.createdAt, after[0]),
+                and(eq(images.createdAt, after[0]), lt(images.id, after[1])),
               )
             : undefined,
         ),
@@ -205,7 +261,7 @@ export class ImageRepository {
     const last = items[items.length - 1];
     return {
       items,
-      nextCursor: rows.length > limit && last ? encodeCursor(last.createdAt, last.id) : null,
+      nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null,
     };
   }
 
@@ -532,6 +588,15 @@ export class ImageRepository {
     return rows.length === 1;
   }
 
+  /** Marks images' search text as changed (album membership or an album's title). */
+  async bumpIndexVersions(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .update(images)
+      .set({ indexVersion: sql`${images.indexVersion} + 1` })
+      .where(inArray(images.id, [...ids]));
+  }
+
   /** Revokes every share link of a live image at once (they carry the old version). */
   async bumpShareVersion(id: string, now: number): Promise<boolean> {
     const rows = await this.db
@@ -553,30 +618,7 @@ function sqlList(states: readonly ImageStatus[]): string {
   return states.map((st) => `'${st}'`).join(", ");
 }
 
-function encodeCursor(createdAt: number, id: string): string {
-  return base64url(new TextEncoder().encode(JSON.stringify([createdAt, id])));
-}
-
-function decodeCursor(cursor: string): { createdAt: number; id: string } | null {
-  try {
-    const raw = fromBase64url(cursor);
-    if (!raw) return null;
-    const value: unknown = JSON.parse(new TextDecoder().decode(raw));
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === "number" &&
-      typeof value[1] === "string"
-    ) {
-      return { createdAt: value[0], id: value[1] };
-    }
-  } catch {
-    // fall through: a malformed cursor is rejected by the caller
-  }
-  return null;
-}
-
 /** Whether a client-supplied cursor is well formed. */
 export function isValidCursor(cursor: string): boolean {
-  return decodeCursor(cursor) !== null;
+  return decodeCursor(cursor, "ns") !== null;
 }

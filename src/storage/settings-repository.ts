@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
 import { DEFAULT_HOTLINK_RULES, type HotlinkRules } from "../domain/hotlink";
-import { stringList } from "./json-columns";
+import { stringList } from "../domain/json-list";
 import { hotlinkSettings } from "./schema";
 
 /** The only code that queries D1 for per-owner settings. */

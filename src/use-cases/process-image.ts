@@ -18,6 +18,7 @@ import type { ObjectStore } from "../storage/object-store";
 import { purgeImage } from "./delete-image";
 import type { Deps } from "./deps";
 import { type EdgePurgePort, retryCachePurge } from "./purge-cache";
+import { type IndexerDeps, indexAlbum, indexImages } from "./search-index";
 
 /**
  * Which outputs a transform run makes: `primary` is everything needed for `ready` (original,
@@ -54,7 +55,7 @@ export function stageOptions(settings: {
 }
 
 /** What the processing use cases need: the shared deps plus the transform. */
-export interface ProcessorDeps extends Deps {
+export interface ProcessorDeps extends Deps, Pick<IndexerDeps, "search" | "albums"> {
   transform: TransformFn;
   /** The largest upload the processor reads (MAX_INPUT_BYTES): beyond it, `upload_too_large`. */
   maxInputBytes: number;
@@ -70,6 +71,7 @@ export type EventOutcome =
   | "stale"
   | "purged"
   | "enriched"
+  | "indexed"
   | "skipped";
 
 /** Stores renditions under their revision and returns the rows that describe them. */
@@ -291,6 +293,10 @@ export function handleEvent(event: ImageEvent, deps: ProcessorDeps): Promise<Eve
       return handleSlowVariants(event, deps);
     case "CachePurgeRequested":
       return retryCachePurge(event, deps);
+    case "ImagesIndexRequested":
+      return indexImages(deps, event.imageIds, event.requestedAt).then(() => "indexed");
+    case "AlbumIndexRequested":
+      return indexAlbum(deps, event.albumId, event.requestedAt).then(() => "indexed");
   }
 }
 
@@ -307,6 +313,11 @@ export async function handleDeadLetter(
   if (event.type === "CachePurgeRequested") {
     // Cached entries still expire on their own (an hour for stable URLs); say so loudly.
     deps.log.error("dead_letter_cache_purge", { target: event.target, reason: event.reason });
+    return "failed";
+  }
+  if (event.type === "ImagesIndexRequested" || event.type === "AlbumIndexRequested") {
+    // The text stays as it was until the next change of these images reindexes them.
+    deps.log.error("dead_letter_index", { event });
     return "failed";
   }
   const marked = await deps.images.markFailed(

@@ -17,12 +17,24 @@ export async function getImage(
   return ok(found);
 }
 
-/** The caller's images, newest first, with the variants of each served revision. */
+/**
+ * The caller's images, newest first, with the variants of each served revision; optionally
+ * only those with a tag or in an album (stable keyset pages: new uploads never shift them).
+ */
 export async function listImages(
   deps: Pick<Deps, "images">,
-  input: { ownerId: string; limit: number; cursor: string | null },
+  input: {
+    ownerId: string;
+    limit: number;
+    cursor: string | null;
+    tag?: string | undefined;
+    albumId?: string | undefined;
+  },
 ): Promise<{ items: ImageWithVariants[]; nextCursor: ImagePage["nextCursor"] }> {
-  const page = await deps.images.listByOwner(input.ownerId, input.limit, input.cursor);
+  const page = await deps.images.listByOwner(input.ownerId, input.limit, input.cursor, {
+    tag: input.tag,
+    albumId: input.albumId,
+  });
   const variants = await deps.images.servedVariantsOf(page.items);
   return {
     items: page.items.map((image) => ({ image, variants: variants.get(image.id) ?? [] })),

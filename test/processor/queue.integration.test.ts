@@ -3,8 +3,10 @@ import { describe, expect, it } from "vitest";
 import { createWorkerdCodecs } from "../../src/pipeline/codecs-workerd";
 import { DEFAULT_TRANSFORM_OPTIONS } from "../../src/pipeline/presets";
 import { transformImage } from "../../src/pipeline/transform";
+import { AlbumRepository } from "../../src/storage/album-repository";
 import { ImageRepository } from "../../src/storage/image-repository";
 import { ObjectStore } from "../../src/storage/object-store";
+import { SearchRepository } from "../../src/storage/search-repository";
 import { handleSlowVariants } from "../../src/use-cases/process-image";
 import { testDeps } from "../helpers/deps";
 import { deliver, encoded, event, gradient, uploaded } from "../helpers/processor";
@@ -94,6 +96,8 @@ describe("processor queue consumer", () => {
       {
         ...testDeps(env),
         maxInputBytes: 32 * 1024 * 1024,
+        search: new SearchRepository(env.DB),
+        albums: new AlbumRepository(env.DB),
         // The race: the owner starts a reprocess while the slow stage is encoding.
         transform: async (bytes) => {
           const result = await transformImage(bytes, options, codecs);

@@ -18,12 +18,17 @@ import { orThrow } from "../outcome";
 import { presentImage } from "../present";
 import { serveObject } from "../serve-object";
 import { decimalInteger, validate } from "../validate";
+import { TagFilter } from "./search";
 
 const Visibility = z.enum(["public", "unlisted", "private"]);
 const Title = z.string().trim().max(200);
 const Description = z.string().max(5000);
 
+/** Tags as sent; normalised (and held to their limits) by the use case. */
+const Tags = z.array(z.string().max(200)).max(100);
+
 const CreateImageBody = z.strictObject({
+  tags: Tags.optional(),
   title: Title.optional(),
   description: Description.optional(),
   visibility: Visibility.default("private"),
@@ -47,12 +52,15 @@ const UpdateImageBody = z
     title: Title.nullable().optional(),
     description: Description.nullable().optional(),
     visibility: Visibility.optional(),
+    tags: Tags.optional(),
   })
   .refine((b) => Object.keys(b).length > 0, "send at least one field");
 
 const ListQuery = z.strictObject({
   cursor: z.string().max(200).refine(isValidCursor, "is not a valid cursor").optional(),
   limit: decimalInteger(1, 100).default(20),
+  tag: TagFilter.optional(),
+  album: z.string().refine(isImageId, "must be an album id").optional(),
 });
 
 const ViewQuery = z.strictObject({
@@ -125,11 +133,13 @@ export const imagesApp = new Hono<AppEnv>()
     },
   )
   .get("/", requireUser("images:read"), validate("query", ListQuery), async (c) => {
-    const { cursor, limit } = c.req.valid("query");
+    const { cursor, limit, tag, album } = c.req.valid("query");
     const page = await listImages(c.get("services").deps, {
       ownerId: c.get("user").userId,
       limit,
       cursor: cursor ?? null,
+      tag,
+      albumId: album,
     });
     const origin = new URL(c.req.url).origin;
     return c.json({
