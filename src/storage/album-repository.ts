@@ -29,7 +29,7 @@ const liveImage = ne(images.status, "deleted");
 export class AlbumRepository {
   private readonly db: DrizzleD1Database;
 
-  constructor(d1: D1Database) {
+  constructor(private readonly d1: D1Database) {
     this.db = drizzle(d1);
   }
 
@@ -124,15 +124,16 @@ export class AlbumRepository {
    * their place. One batch, so concurrent additions never share a position.
    */
   async addImages(albumId: string, imageIds: readonly string[], now: number): Promise<void> {
-    const [first, ...rest] = imageIds.map((imageId) =>
-      this.db.run(sql`insert into album_images (album_id, image_id, position, added_at)
-        select ${albumId}, ${imageId},
-          coalesce((select max(position) from album_images where album_id = ${albumId}), 0) + 1, ${now}
-        where not exists (select 1 from album_images where album_id = ${albumId} and image_id = ${imageId})`),
+    if (imageIds.length === 0) return;
+    const append = this.d1.prepare(
+      `insert into album_images (album_id, image_id, position, added_at)
+       select ?1, ?2, coalesce((select max(position) from album_images where album_id = ?1), 0) + 1, ?3
+       where not exists (select 1 from album_images where album_id = ?1 and image_id = ?2)`,
     );
-    if (!first) return;
-    await this.db.batch([first, ...rest]);
-    await this.db.update(albums).set({ updatedAt: now }).where(eq(albums.id, albumId));
+    await this.d1.batch([
+      ...imageIds.map((imageId) => append.bind(albumId, imageId, now)),
+      this.d1.prepare("update albums set updated_at = ?2 where id = ?1").bind(albumId, now),
+    ]);
   }
 
   /** Takes an image out of an album; false when it was not in it. */

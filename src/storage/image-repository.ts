@@ -181,7 +181,8 @@ export class ImageRepository {
   async update(
     id: string,
     fields: Partial<Pick<ImageRow, "title" | "description" | "visibility">> & {
-      tags?: readonly string[] | undefined;
+      /** New tags, with the image's owner (who the tag rows are counted for). */
+      tags?: { ownerId: string; tags: readonly string[] } | undefined;
     },
     now: number,
     options: { revokeShares?: boolean } = {},
@@ -191,7 +192,7 @@ export class ImageRepository {
       .update(images)
       .set({
         ...rest,
-        ...(tags ? { tags: JSON.stringify(tags) } : {}),
+        ...(tags ? { tags: JSON.stringify(tags.tags) } : {}),
         updatedAt: now,
         // Every editable field is in the search index.
         indexVersion: sql`${images.indexVersion} + 1`,
@@ -201,15 +202,12 @@ export class ImageRepository {
       .returning();
     if (!tags) return (await update)[0] ?? null;
     // The list on the row and the rows of image_tags change together, in one batch.
-    const [updated] = await this.db.batch([
-      update,
-      this.db.delete(imageTags).where(eq(imageTags.imageId, id)),
-      ...tags.map((tag) =>
-        this.db.run(
-          sql`insert into image_tags (image_id, owner_id, tag) select id, owner_id, ${tag} from images where id = ${id}`,
-        ),
-      ),
-    ]);
+    const replace = this.db.delete(imageTags).where(eq(imageTags.imageId, id));
+    const rows = tags.tags.map((tag) => ({ imageId: id, ownerId: tags.ownerId, tag }));
+    const [updated] =
+      rows.length === 0
+        ? await this.db.batch([update, replace])
+        : await this.db.batch([update, replace, this.db.insert(imageTags).values(rows)]);
     return updated[0] ?? null;
   }
 

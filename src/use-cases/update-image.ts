@@ -31,7 +31,7 @@ export async function updateImage(
   const revokeShares = input.changes.visibility === "private" && image.visibility !== "private";
   const updated = await deps.images.update(
     image.id,
-    { ...input.changes, tags: tags?.value },
+    { ...input.changes, tags: tags ? { ownerId: image.ownerId, tags: tags.value } : undefined },
     deps.now(),
     { revokeShares },
   );

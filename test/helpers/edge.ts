@@ -1,9 +1,14 @@
 import { env, exports } from "cloudflare:workers";
 import { SignJWT } from "jose";
 import { createApp } from "../../src/http/app";
+import { createLogger } from "../../src/observability/logger";
+import { D1MetricsSink } from "../../src/observability/metrics";
+import { AlbumRepository } from "../../src/storage/album-repository";
 import { ImageRepository, type ProcessedImage } from "../../src/storage/image-repository";
 import { ObjectStore } from "../../src/storage/object-store";
 import type { ImageRow } from "../../src/storage/schema";
+import { SearchRepository } from "../../src/storage/search-repository";
+import { indexImages } from "../../src/use-cases/search-index";
 
 export const ORIGIN = "https://images.test";
 
@@ -144,4 +149,24 @@ export async function seedReadyImage(
   const image = await repo.get(created.id);
   if (!image) throw new Error("seed failed");
   return { image, bytes };
+}
+
+/**
+ * Brings the search index up to date the way the processor does (the edge tests have no queue
+ * consumer): every live image's document is rebuilt if its index version moved.
+ */
+export async function catchUpIndex(): Promise<number> {
+  const { results } = await env.DB.prepare("select id from images").all<{ id: string }>();
+  return indexImages(
+    {
+      images: new ImageRepository(env.DB),
+      search: new SearchRepository(env.DB),
+      albums: new AlbumRepository(env.DB),
+      now: Date.now,
+      metrics: new D1MetricsSink(env.DB, "test"),
+      log: createLogger({ worker: "test" }, () => undefined),
+    },
+    results.map((r) => r.id),
+    Date.now(),
+  );
 }
