@@ -15,7 +15,7 @@ import {
 import { parseKeyring, signPath, verifyPath } from "../src/auth/url-signing";
 import { parseRange } from "../src/domain/http-range";
 import { formatClass, negotiateFormat } from "../src/domain/images";
-import { shareState } from "../src/domain/shares";
+import { imageTarget, shareState } from "../src/domain/shares";
 
 const N = Number(process.env.BENCH_EDGE_ITERATIONS ?? 10_000);
 const ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8";
@@ -61,7 +61,12 @@ const shareFacts = {
     maxViews: null,
     views: 0,
   },
-  image: { status: "ready", shareVersion: 1, servedRevision: 1, moderation: "allowed" },
+  target: imageTarget({
+    status: "ready",
+    shareVersion: 1,
+    servedRevision: 1,
+    moderation: "allowed",
+  }),
 };
 const apiKey = newApiKey();
 const apiKeyDigest = await secretDigest(apiKey.secret);

@@ -37,7 +37,7 @@ export function shareExpiry(
 /** Where a share stands. Only `active` serves anything; the others all answer 404. */
 export type ShareState = "active" | "expired" | "revoked" | "exhausted" | "unavailable";
 
-/** What the state depends on: the share row and its image. */
+/** What the state depends on: the share row and what it shares. */
 export interface ShareFacts {
   share: {
     shareVersion: number;
@@ -46,23 +46,37 @@ export interface ShareFacts {
     maxViews: number | null;
     views: number;
   };
-  image: {
-    status: string;
-    shareVersion: number;
-    servedRevision: number | null;
-    moderation: string;
+  /** The shared image or album: its share version, and whether it can be shown at all. */
+  target: { shareVersion: number; available: boolean };
+}
+
+/** An image as a share target: shown once it has a served revision and is not blocked. */
+export function imageTarget(image: {
+  status: string;
+  shareVersion: number;
+  servedRevision: number | null;
+  moderation: string;
+}): ShareFacts["target"] {
+  return {
+    shareVersion: image.shareVersion,
+    available:
+      image.status !== "deleted" && image.servedRevision !== null && image.moderation !== "blocked",
   };
+}
+
+/** An album as a share target (its images are checked one by one when served). */
+export function albumTarget(album: { shareVersion: number }): ShareFacts["target"] {
+  return { shareVersion: album.shareVersion, available: true };
 }
 
 /**
  * The state of a share at `now`. `exhausted` means no new viewer may open it; a browser whose
  * view was already counted keeps its session (see use-cases/shares.ts).
  */
-export function shareState({ share, image }: ShareFacts, now: number): ShareState {
-  if (share.revokedAt !== null || share.shareVersion !== image.shareVersion) return "revoked";
+export function shareState({ share, target }: ShareFacts, now: number): ShareState {
+  if (share.revokedAt !== null || share.shareVersion !== target.shareVersion) return "revoked";
   if (share.expiresAt !== null && share.expiresAt <= now) return "expired";
-  if (image.status === "deleted" || image.servedRevision === null) return "unavailable";
-  if (image.moderation === "blocked") return "unavailable";
+  if (!target.available) return "unavailable";
   if (share.maxViews !== null && share.views >= share.maxViews) return "exhausted";
   return "active";
 }

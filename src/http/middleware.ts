@@ -86,6 +86,7 @@ export function services() {
     const events = queueProducer(c.env.EVENTS);
     const cache = new DeliveryCache(caches.default);
     const settings = new SettingsRepository(c.env.DB);
+    const albums = new AlbumRepository(c.env.DB);
     const invalidate = edgeInvalidator({
       cache,
       zone: config.zonePurge ? new ZonePurgeClient(config.zonePurge) : null,
@@ -102,11 +103,12 @@ export function services() {
       deps: { images, store, events, now: Date.now, log, metrics, invalidate },
       delivery: { images, store, log, cache, settings, now: Date.now, background },
       settings,
-      albums: new AlbumRepository(c.env.DB),
+      albums,
       search: new SearchRepository(c.env.DB),
       apiKeyDeps: { apiKeys: new ApiKeyRepository(c.env.DB), now: Date.now, metrics, background },
       shareDeps: {
         images,
+        albums,
         shares: new ShareRepository(c.env.DB),
         now: Date.now,
         metrics,

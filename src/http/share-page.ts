@@ -12,6 +12,15 @@ export interface PageVariant {
   height: number;
 }
 
+/** One image of a shared album. */
+export interface AlbumTile {
+  imageId: string;
+  title: string;
+  width: number;
+  height: number;
+  variants: readonly PageVariant[];
+}
+
 /** What the page shows. */
 export type SharePageModel =
   | {
@@ -24,6 +33,15 @@ export type SharePageModel =
       expiresAt: number | null;
       allowDownload: boolean;
       variants: readonly PageVariant[];
+    }
+  | {
+      kind: "album";
+      token: string;
+      title: string;
+      description: string | null;
+      expiresAt: number | null;
+      allowDownload: boolean;
+      tiles: readonly AlbumTile[];
     }
   | { kind: "locked"; token: string; wrongPassword: boolean }
   | { kind: "unavailable"; reason: "not_found" | "rate_limited" };
@@ -56,7 +74,17 @@ function srcset(token: string, variants: readonly PageVariant[], format: string)
     .join(", ");
 }
 
-function picture(model: Extract<SharePageModel, { kind: "image" }>): string {
+/** A `<picture>` of one image; `token` is the path prefix of its variants under `/s/`. */
+function picture(
+  model: {
+    token: string;
+    title: string;
+    width: number;
+    height: number;
+    variants: readonly PageVariant[];
+  },
+  sizes = "(min-width: 1160px) 1100px, calc(100vw - 32px)",
+): string {
   const { token, variants } = model;
   const fallback = variants.some((v) => v.format === "jpeg" && DISPLAY.includes(v.name))
     ? "jpeg"
@@ -64,7 +92,6 @@ function picture(model: Extract<SharePageModel, { kind: "image" }>): string {
   const medium =
     variants.find((v) => v.name === "medium" && v.format === fallback) ??
     variants.find((v) => v.format === fallback && DISPLAY.includes(v.name));
-  const sizes = "(min-width: 1160px) 1100px, calc(100vw - 32px)";
   const sources = SOURCE_FORMATS.map(([format, type]) => {
     const set = srcset(token, variants, format);
     return set ? `<source type="${type}" srcset="${escapeHtml(set)}" sizes="${sizes}">` : "";
@@ -111,6 +138,11 @@ const STYLE = `
   input[type=password] { width: 100%; padding: 10px 12px; font: inherit; border-radius: 8px;
     border: 1px solid var(--line); background: var(--bg); color: var(--fg); margin-bottom: 14px; }
   .error { color: #c62828; font-weight: 600; }
+  .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 12px; }
+  .tile { display: block; border-radius: 10px; overflow: hidden; background: var(--line);
+    aspect-ratio: 1; }
+  .tile img { display: block; width: 100%; height: 100%; object-fit: cover; }
+  .lead { color: var(--muted); margin: -8px 0 16px; }
   .icon { width: 44px; height: 44px; margin-bottom: 8px; color: var(--muted); }
   footer { margin-top: 32px; color: var(--muted); font-size: .8rem; text-align: center; }
 `;
@@ -168,6 +200,7 @@ export function renderSharePage(model: SharePageModel, nonce: string): string {
     </div>`,
     );
   }
+  if (model.kind === "album") return albumDocument(model, nonce);
   const colour =
     model.dominantColor && /^#[0-9a-f]{6}$/i.test(model.dominantColor) ? model.dominantColor : "";
   const download = model.allowDownload
@@ -188,6 +221,32 @@ export function renderSharePage(model: SharePageModel, nonce: string): string {
       <span class="meta">${escapeHtml(expiryText(model.expiresAt))}</span>
     </div>`,
     colour,
+  );
+}
+
+function albumDocument(model: Extract<SharePageModel, { kind: "album" }>, nonce: string): string {
+  const tiles = model.tiles
+    .map((tile) => {
+      const base = `${model.token}/${tile.imageId}`;
+      return `<a class="tile" href="/s/${escapeHtml(base)}/large" title="${escapeHtml(tile.title)}">
+        ${picture({ ...tile, token: base }, "(min-width: 1160px) 270px, 50vw")}
+      </a>`;
+    })
+    .join("\n      ");
+  const lead = model.description ? `<p class="lead">${escapeHtml(model.description)}</p>` : "";
+  const count = `${model.tiles.length} ${model.tiles.length === 1 ? "image" : "images"}`;
+  return document(
+    model.title,
+    nonce,
+    `<header>
+      <h1>${escapeHtml(model.title)}</h1>
+      <span class="meta">${count}</span>
+    </header>
+    ${lead}
+    <div class="grid">
+      ${tiles || `<p class="meta">This album is empty.</p>`}
+    </div>
+    <div class="actions"><span class="meta">${escapeHtml(expiryText(model.expiresAt))}</span></div>`,
   );
 }
 

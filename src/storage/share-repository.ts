@@ -1,12 +1,11 @@
 import { and, desc, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
 import { type DrizzleD1Database, drizzle } from "drizzle-orm/d1";
-import { type ImageRow, images, type ShareRow, shares } from "./schema";
+import { type AlbumRow, albums, type ImageRow, images, type ShareRow, shares } from "./schema";
 
-/** A share with the image it shows. */
-export interface ShareWithImage {
-  share: ShareRow;
-  image: ImageRow;
-}
+/** A share with what it shows: one image, or one album. */
+export type ShareWithTarget =
+  | { share: ShareRow; image: ImageRow; album: null }
+  | { share: ShareRow; image: null; album: AlbumRow };
 
 /** The only code that queries D1 for share links. */
 export class ShareRepository {
@@ -21,14 +20,28 @@ export class ShareRepository {
     await this.db.insert(shares).values(share);
   }
 
-  /** One share and its image, in one read; null when either is gone. */
-  async get(id: string): Promise<ShareWithImage | null> {
+  /** One share and what it shows, in one read; null when either is gone. */
+  async get(id: string): Promise<ShareWithTarget | null> {
     const [row] = await this.db
-      .select({ share: shares, image: images })
+      .select({ share: shares, image: images, album: albums })
       .from(shares)
-      .innerJoin(images, eq(images.id, shares.imageId))
+      .leftJoin(images, eq(images.id, shares.imageId))
+      .leftJoin(albums, eq(albums.id, shares.albumId))
       .where(eq(shares.id, id));
-    return row ?? null;
+    if (!row) return null;
+    if (row.image) return { share: row.share, image: row.image, album: null };
+    if (row.album) return { share: row.share, image: null, album: row.album };
+    return null;
+  }
+
+  /** An album's shares, newest first. */
+  async listForAlbum(albumId: string): Promise<ShareRow[]> {
+    return this.db
+      .select()
+      .from(shares)
+      .where(eq(shares.albumId, albumId))
+      .orderBy(desc(shares.createdAt), desc(shares.id))
+      .limit(200);
   }
 
   /** An image's shares, newest first. */

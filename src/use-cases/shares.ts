@@ -4,9 +4,17 @@ import type { ShareSession } from "../auth/signed-cookies";
 import { canManage, type Principal } from "../domain/access";
 import { stringList } from "../domain/json-list";
 import { fail, type Outcome, ok, rateLimited } from "../domain/result";
-import { type ShareLimits, type ShareState, shareExpiry, shareState } from "../domain/shares";
-import type { ImageRow, ShareRow, VariantRow } from "../storage/schema";
-import type { ShareRepository, ShareWithImage } from "../storage/share-repository";
+import {
+  albumTarget,
+  imageTarget,
+  type ShareLimits,
+  type ShareState,
+  shareExpiry,
+  shareState,
+} from "../domain/shares";
+import type { AlbumRepository } from "../storage/album-repository";
+import type { AlbumRow, ImageRow, ShareRow, VariantRow } from "../storage/schema";
+import type { ShareRepository, ShareWithTarget } from "../storage/share-repository";
 import type { Deps } from "./deps";
 
 /** A counter of attempts per key over a fixed window (the Workers rate-limiting binding). */
@@ -20,6 +28,7 @@ export interface RateLimiter {
 /** What the share use cases use. */
 export type ShareDeps = Pick<Deps, "images" | "now" | "metrics"> & {
   shares: ShareRepository;
+  albums: AlbumRepository;
   limits: ShareLimits;
   /** Password attempts per share and client, and per share from anywhere. */
   unlockLimiters: { perClient: RateLimiter; perShare: RateLimiter };
@@ -45,23 +54,47 @@ function viewOf(share: ShareRow, status: ShareState): ShareView {
   return { share, status, allowedReferers: stringList(share.allowedReferers) };
 }
 
-async function manageableImage(
+/** What a share shows, as its owner names it. */
+export type ShareTargetRef =
+  | { kind: "image"; imageId: string }
+  | { kind: "album"; albumId: string };
+
+/** A share target that was found and may be managed by the caller. */
+type Target =
+  | { kind: "image"; image: ImageRow; ownerId: string; shareVersion: number }
+  | { kind: "album"; album: AlbumRow; ownerId: string; shareVersion: number };
+
+async function manageableTarget(
   deps: ShareDeps,
-  imageId: string,
+  ref: ShareTargetRef,
   principal: Principal,
-): Promise<ImageRow | null> {
-  const image = await deps.images.get(imageId);
-  return image && canManage(image, principal) ? image : null;
+): Promise<Outcome<Target>> {
+  if (ref.kind === "image") {
+    const image = await deps.images.get(ref.imageId);
+    if (!image || !canManage(image, principal)) return fail("image_not_found");
+    return ok({ kind: "image", image, ownerId: image.ownerId, shareVersion: image.shareVersion });
+  }
+  const album = await deps.albums.get(ref.albumId);
+  if (!album || !canManage(album, principal)) return fail("album_not_found");
+  return ok({ kind: "album", album, ownerId: album.ownerId, shareVersion: album.shareVersion });
 }
 
-/** Creates a share link of an image for its owner (or an admin); the token is shown once. */
+function factsOf(found: ShareWithTarget) {
+  return {
+    share: found.share,
+    target: found.image ? imageTarget(found.image) : albumTarget(found.album),
+  };
+}
+
+/** Creates a share link of an image or album for its owner (or an admin); the token is shown once. */
 export async function createShare(
   deps: ShareDeps,
-  input: { principal: Principal; imageId: string; options: ShareOptions },
+  input: { principal: Principal; target: ShareTargetRef; options: ShareOptions },
 ): Promise<Outcome<{ view: ShareView; token: string }>> {
-  const image = await manageableImage(deps, input.imageId, input.principal);
-  if (!image) return fail("image_not_found");
-  if (image.servedRevision === null) {
+  const target = await manageableTarget(deps, input.target, input.principal);
+  if (!target.ok) return target;
+  const t = target.value;
+  if (t.kind === "image" && t.image.servedRevision === null) {
     return fail("image_not_ready", "Share an image once it has been processed.");
   }
   const now = deps.now();
@@ -71,11 +104,11 @@ export async function createShare(
   const { password, allowedReferers } = input.options;
   const share: ShareRow = {
     id: token.id,
-    imageId: image.id,
-    albumId: null,
+    imageId: t.kind === "image" ? t.image.id : null,
+    albumId: t.kind === "album" ? t.album.id : null,
     createdBy: input.principal.userId,
     secretDigest: await secretDigest(token.secret),
-    shareVersion: image.shareVersion,
+    shareVersion: t.shareVersion,
     passwordHash: password === undefined ? null : await hashPassword(password),
     allowDownload: input.options.allowDownload ?? false,
     maxViews: input.options.maxViews ?? null,
@@ -86,20 +119,25 @@ export async function createShare(
     revokedAt: null,
   };
   await deps.shares.create(share);
-  deps.metrics.record({ name: "share.create", outcome: "created", imageId: image.id });
+  deps.metrics.record({ name: "share.create", outcome: t.kind });
   return ok({ view: viewOf(share, "active"), token: token.text });
 }
 
-/** An image's shares with their status, for its owner (or an admin). */
+/** The shares of an image or album, with their status, for its owner (or an admin). */
 export async function listShares(
   deps: ShareDeps,
-  input: { principal: Principal; imageId: string },
+  input: { principal: Principal; target: ShareTargetRef },
 ): Promise<Outcome<ShareView[]>> {
-  const image = await manageableImage(deps, input.imageId, input.principal);
-  if (!image) return fail("image_not_found");
+  const found = await manageableTarget(deps, input.target, input.principal);
+  if (!found.ok) return found;
+  const t = found.value;
   const now = deps.now();
-  const rows = await deps.shares.listForImage(image.id);
-  return ok(rows.map((share) => viewOf(share, shareState({ share, image }, now))));
+  const rows =
+    t.kind === "image"
+      ? await deps.shares.listForImage(t.image.id)
+      : await deps.shares.listForAlbum(t.album.id);
+  const target = t.kind === "image" ? imageTarget(t.image) : albumTarget(t.album);
+  return ok(rows.map((share) => viewOf(share, shareState({ share, target }, now))));
 }
 
 /** Revokes one share: the next request for it is a 404, wherever it was cached. */
@@ -108,22 +146,28 @@ export async function revokeShare(
   input: { principal: Principal; shareId: string },
 ): Promise<Outcome<null>> {
   const found = await deps.shares.get(input.shareId);
-  if (!found || !canManage(found.image, input.principal)) return fail("share_not_found");
+  const owner = found?.image ?? found?.album;
+  if (!found || !owner || !canManage(owner, input.principal)) return fail("share_not_found");
   await deps.shares.revoke(found.share.id, deps.now());
-  deps.metrics.record({ name: "share.revoke", outcome: "one", imageId: found.image.id });
+  deps.metrics.record({ name: "share.revoke", outcome: "one" });
   return ok(null);
 }
 
-/** Revokes every share of an image at once (its share version moves on). */
+/** Revokes every share of an image or album at once (its share version moves on). */
 export async function revokeAllShares(
   deps: ShareDeps,
-  input: { principal: Principal; imageId: string },
+  input: { principal: Principal; target: ShareTargetRef },
 ): Promise<Outcome<null>> {
-  const image = await manageableImage(deps, input.imageId, input.principal);
-  if (!image || !(await deps.images.bumpShareVersion(image.id, deps.now()))) {
-    return fail("image_not_found");
-  }
-  deps.metrics.record({ name: "share.revoke", outcome: "all", imageId: image.id });
+  const found = await manageableTarget(deps, input.target, input.principal);
+  if (!found.ok) return found;
+  const t = found.value;
+  const now = deps.now();
+  const bumped =
+    t.kind === "image"
+      ? await deps.images.bumpShareVersion(t.image.id, now)
+      : await deps.albums.bumpShareVersion(t.album.id, now);
+  if (!bumped) return fail(t.kind === "image" ? "image_not_found" : "album_not_found");
+  deps.metrics.record({ name: "share.revoke", outcome: "all" });
   return ok(null);
 }
 
@@ -131,21 +175,24 @@ export async function revokeAllShares(
  * The share a token names, when it can still be opened. Unknown, malformed, wrong-secret,
  * revoked, expired and unavailable all come out as the same null.
  */
-async function lookup(deps: ShareDeps, token: string): Promise<ShareWithImage | null> {
+async function lookup(deps: ShareDeps, token: string): Promise<ShareWithTarget | null> {
   const parts = parseShareToken(token);
   if (!parts) return null;
   const found = await deps.shares.get(parts.id);
   // Compared even for an unknown id, so a miss and a wrong secret take the same work.
   const matches = await secretMatches(parts.secret, found?.share.secretDigest ?? "");
   if (!found || !matches) return null;
-  const state = shareState(found, deps.now());
+  const state = shareState(factsOf(found), deps.now());
   return state === "active" || state === "exhausted" ? found : null;
 }
 
 /** An opened share: what to show, and the session to remember in the browser. */
 export interface OpenedShare {
   share: ShareRow;
-  image: ImageRow;
+  /** The shared image, or null for an album share. */
+  image: ImageRow | null;
+  /** The shared album, or null for an image share. */
+  album: AlbumRow | null;
   /** True when the password has not been given yet: show the form, nothing else. */
   locked: boolean;
   /** Sites that may embed the share's variants (empty: any). */
@@ -153,8 +200,8 @@ export interface OpenedShare {
   session: ShareSession;
 }
 
-function opened({ share, image }: ShareWithImage): Omit<OpenedShare, "session"> {
-  return { share, image, locked: false, allowedReferers: stringList(share.allowedReferers) };
+function opened({ share, image, album }: ShareWithTarget): Omit<OpenedShare, "session"> {
+  return { share, image, album, locked: false, allowedReferers: stringList(share.allowedReferers) };
 }
 
 /**
@@ -169,7 +216,7 @@ export async function openShare(
 ): Promise<Outcome<OpenedShare>> {
   const found = await lookup(deps, input.token);
   if (!found) return fail("share_not_found");
-  const { share, image } = found;
+  const { share } = found;
   if (share.passwordHash !== null && !input.session.unlocked) {
     if (input.purpose === "variant") return fail("share_locked");
     return ok({ ...opened(found), locked: true, session: input.session });
@@ -177,7 +224,7 @@ export async function openShare(
   if (!input.session.counted && !(await deps.shares.countView(share.id, deps.now()))) {
     return fail("share_not_found");
   }
-  deps.metrics.record({ name: "share.open", outcome: input.purpose, imageId: image.id });
+  deps.metrics.record({ name: "share.open", outcome: input.purpose });
   return ok({ ...opened(found), session: { ...input.session, counted: true } });
 }
 
@@ -196,23 +243,23 @@ export async function unlockShare(
 ): Promise<Outcome<OpenedShare>> {
   const found = await lookup(deps, input.token);
   if (!found) return fail("share_not_found");
-  const { share, image } = found;
+  const { share } = found;
   const unlocked: OpenedShare = { ...opened(found), session: { unlocked: true, counted: false } };
   if (share.passwordHash === null) return ok(unlocked);
   const { perClient, perShare } = deps.unlockLimiters;
   const allowed =
     (await perClient.limit(`${share.id}:${input.client}`)) && (await perShare.limit(share.id));
   if (!allowed) {
-    deps.metrics.record({ name: "share.unlock", outcome: "rate_limited", imageId: image.id });
+    deps.metrics.record({ name: "share.unlock", outcome: "rate_limited" });
     return rateLimited(
       "Too many password attempts for this share; wait a minute.",
       Math.max(perClient.periodSeconds, perShare.periodSeconds),
     );
   }
   if (!(await verifyPassword(input.password, share.passwordHash))) {
-    deps.metrics.record({ name: "share.unlock", outcome: "wrong_password", imageId: image.id });
+    deps.metrics.record({ name: "share.unlock", outcome: "wrong_password" });
     return fail("share_password_invalid");
   }
-  deps.metrics.record({ name: "share.unlock", outcome: "unlocked", imageId: image.id });
+  deps.metrics.record({ name: "share.unlock", outcome: "unlocked" });
   return ok(unlocked);
 }

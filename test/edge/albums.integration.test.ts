@@ -165,3 +165,97 @@ describe("albums", () => {
     expect((await as(owner, "/v1/albums?cursor=zzz")).status).toBe(400);
   });
 });
+
+describe("album share links", () => {
+  it("show the whole album without an account, with its images' variants, until revoked", async () => {
+    const owner = "album-share";
+    const a = await seedReadyImage(owner, "private");
+    const b = await seedReadyImage(owner, "private");
+    const outsider = await seedReadyImage(owner, "private");
+    const album = await newAlbum(owner, { title: "Trip <2026>", description: "our trip" });
+    expect((await add(owner, album.id, [a.image.id, b.image.id])).status).toBe(204);
+    const created = await as(owner, `/v1/albums/${album.id}/shares`, {
+      method: "POST",
+      body: JSON.stringify({ expiresIn: 3600 }),
+    });
+    expect(created.status).toBe(201);
+    const share = (await created.json()) as { id: string; token: string; albumId: string };
+    expect(share.albumId).toBe(album.id);
+
+    const page = await callApp(`/s/${share.token}`, { headers: { Accept: "text/html" } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain("Trip &lt;2026&gt;");
+    expect(html).toContain(`/s/${share.token}/${a.image.id}/thumb?format=webp`);
+    expect(html).toContain(`/s/${share.token}/${b.image.id}/medium?format=jpeg`);
+    expect(html).not.toMatch(/<script/);
+    const cookie = (page.headers.get("Set-Cookie") ?? "").split(";")[0] ?? "";
+
+    const json = await callApp(`/s/${share.token}`, { headers: { Accept: "application/json" } });
+    const body = (await json.json()) as {
+      kind: string;
+      images: { id: string; urls: Record<string, string> }[];
+    };
+    expect(body.kind).toBe("album");
+    expect(body.images.map((i) => i.id)).toEqual([a.image.id, b.image.id]);
+    expect(body.images[0]?.urls.thumb).toBe(
+      `https://images.test/s/${share.token}/${a.image.id}/thumb`,
+    );
+
+    const variant = await callApp(`/s/${share.token}/${a.image.id}/thumb`, {
+      headers: { Accept: "image/webp", Cookie: cookie },
+    });
+    expect(variant.status).toBe(200);
+    expect(new Uint8Array(await variant.arrayBuffer())).toEqual(a.bytes["thumb.webp"]);
+    // Only the album's images, and not through the image-share path.
+    for (const path of [
+      `/s/${share.token}/${outsider.image.id}/thumb`,
+      `/s/${share.token}/thumb`,
+    ]) {
+      const res = await callApp(path, { headers: { Cookie: cookie } });
+      expect(res.status, path).toBe(404);
+      expect(await problemCode(res)).toBe("variant_not_found");
+    }
+    // Listed for the owner; others learn nothing.
+    const listed = await as(owner, `/v1/albums/${album.id}/shares`);
+    expect(((await listed.json()) as { items: { id: string }[] }).items.map((s) => s.id)).toEqual([
+      share.id,
+    ]);
+    expect((await as("album-stranger", `/v1/albums/${album.id}/shares`)).status).toBe(404);
+    // Revoke all of the album's shares at once.
+    expect((await as(owner, `/v1/albums/${album.id}/shares`, { method: "DELETE" })).status).toBe(
+      204,
+    );
+    expect((await callApp(`/s/${share.token}`)).status).toBe(404);
+    expect(
+      (await callApp(`/s/${share.token}/${a.image.id}/thumb`, { headers: { Cookie: cookie } }))
+        .status,
+    ).toBe(404);
+  });
+
+  it("stop when the album is deleted or made private", async () => {
+    const owner = "album-share-2";
+    const { image } = await seedReadyImage(owner, "private");
+    const album = await newAlbum(owner, { title: "x", visibility: "unlisted" });
+    await add(owner, album.id, [image.id]);
+    const mk = async () =>
+      (
+        (await (
+          await as(owner, `/v1/albums/${album.id}/shares`, { method: "POST", body: "{}" })
+        ).json()) as { token: string }
+      ).token;
+    const first = await mk();
+    expect((await callApp(`/s/${first}`)).status).toBe(200);
+    await as(owner, `/v1/albums/${album.id}`, {
+      method: "PATCH",
+      body: JSON.stringify({ visibility: "private" }),
+    });
+    expect((await callApp(`/s/${first}`)).status).toBe(404);
+    const second = await mk();
+    expect((await callApp(`/s/${second}`)).status).toBe(200);
+    await as(owner, `/v1/albums/${album.id}`, { method: "DELETE" });
+    expect((await callApp(`/s/${second}`)).status).toBe(404);
+    // The image is still there.
+    expect((await as(owner, `/v1/images/${image.id}`)).status).toBe(200);
+  });
+});

@@ -7,13 +7,29 @@ import {
 } from "../../src/auth/signed-cookies";
 import { parseKeyring } from "../../src/auth/url-signing";
 import { parseReferer, shareRefererAllowed } from "../../src/domain/hotlink";
-import { type ShareFacts, shareExpiry, shareState } from "../../src/domain/shares";
+import {
+  albumTarget,
+  imageTarget,
+  type ShareFacts,
+  shareExpiry,
+  shareState,
+} from "../../src/domain/shares";
 import { escapeHtml, renderSharePage } from "../../src/http/share-page";
 
 const LIMITS = { defaultTtlSeconds: 604800, maxTtlSeconds: 2592000, allowNever: false };
 const NOW = 1_800_000_000_000;
 
-function facts(share: Partial<ShareFacts["share"]> = {}, image: Partial<ShareFacts["image"]> = {}) {
+interface ImageFacts {
+  status: string;
+  shareVersion: number;
+  servedRevision: number | null;
+  moderation: string;
+}
+
+function facts(
+  share: Partial<ShareFacts["share"]> = {},
+  image: Partial<ImageFacts> = {},
+): ShareFacts {
   return {
     share: {
       shareVersion: 1,
@@ -23,7 +39,13 @@ function facts(share: Partial<ShareFacts["share"]> = {}, image: Partial<ShareFac
       views: 0,
       ...share,
     },
-    image: { status: "ready", shareVersion: 1, servedRevision: 1, moderation: "allowed", ...image },
+    target: imageTarget({
+      status: "ready",
+      shareVersion: 1,
+      servedRevision: 1,
+      moderation: "allowed",
+      ...image,
+    }),
   };
 }
 
@@ -57,6 +79,12 @@ describe("share state", () => {
     ["expired", facts({ expiresAt: NOW - 5, maxViews: 1, views: 1 })],
   ] as const)("%s", (state, f) => {
     expect(shareState(f, NOW)).toBe(state);
+  });
+
+  it("revokes an album's shares with the album's version", () => {
+    const share = facts().share;
+    expect(shareState({ share, target: albumTarget({ shareVersion: 1 }) }, NOW)).toBe("active");
+    expect(shareState({ share, target: albumTarget({ shareVersion: 2 }) }, NOW)).toBe("revoked");
   });
 });
 

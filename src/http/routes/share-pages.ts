@@ -6,6 +6,8 @@ import { ApiError } from "../../domain/errors";
 import { parseReferer } from "../../domain/hotlink";
 import { base64url } from "../../domain/ids";
 import type { Outcome } from "../../domain/result";
+import type { VariantRow } from "../../storage/schema";
+import { albumPage } from "../../use-cases/albums";
 import { type OpenedShare, openShare, sharedVariants, unlockShare } from "../../use-cases/shares";
 import type { AppEnv } from "../context";
 import { isLocalHttp } from "../cookies";
@@ -89,29 +91,107 @@ function refusal(c: Context<AppEnv>, outcome: Extract<Outcome<unknown>, { ok: fa
   return page(c, { kind: "unavailable", reason: "not_found" }, 404);
 }
 
+/** Browsers get the page; clients that ask for JSON get the shared content as JSON. */
+function wantsJson(c: Context<AppEnv>): boolean {
+  const accept = c.req.header("Accept")?.slice(0, 4096) ?? "";
+  return /\bapplication\/json\b/i.test(accept) && !/\btext\/html\b/i.test(accept);
+}
+
+/** The variant URLs of one shared image: `/s/{token}[/{imageId}]/{variant}`. */
+function variantUrls(origin: string, base: string, variants: readonly VariantRow[]) {
+  return Object.fromEntries(
+    [...new Set(variants.map((v) => v.name))].map((name) => [name, `${origin}${base}/${name}`]),
+  );
+}
+
+const ALBUM_PAGE_SIZE = 100;
+
 async function showShare(
   c: Context<AppEnv>,
   token: string,
   opened: OpenedShare,
   before: ShareSession,
 ): Promise<Response> {
-  const { share, image, session } = opened;
+  const { share, image, album, session } = opened;
   const extra: Record<string, string> =
     session.counted !== before.counted || session.unlocked !== before.unlocked
       ? { "Set-Cookie": await sessionCookie(c, token, share.id, session) }
       : {};
-  const variants = await sharedVariants(c.get("services").shareDeps, image);
+  const services = c.get("services");
+  const origin = new URL(c.req.url).origin;
+  const base = { token, expiresAt: share.expiresAt, allowDownload: share.allowDownload };
+  if (album) {
+    const view = await albumPage(
+      { ...services.deps, albums: services.albums },
+      album,
+      ALBUM_PAGE_SIZE,
+      null,
+    );
+    if (wantsJson(c)) {
+      return c.json(
+        {
+          kind: "album",
+          title: album.title,
+          description: album.description,
+          expiresAt: share.expiresAt === null ? null : new Date(share.expiresAt).toISOString(),
+          allowDownload: share.allowDownload,
+          images: view.images.map(({ image: i, variants }) => ({
+            id: i.id,
+            title: i.title,
+            width: i.width,
+            height: i.height,
+            urls: variantUrls(origin, `/s/${token}/${i.id}`, variants),
+          })),
+        },
+        200,
+        { ...extra, "Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow" },
+      );
+    }
+    return page(
+      c,
+      {
+        ...base,
+        kind: "album",
+        title: album.title,
+        description: album.description,
+        tiles: view.images.map(({ image: i, variants }) => ({
+          imageId: i.id,
+          title: i.title ?? i.filename ?? "",
+          width: i.width ?? 0,
+          height: i.height ?? 0,
+          variants,
+        })),
+      },
+      200,
+      extra,
+    );
+  }
+  if (!image) throw new ApiError("share_not_found");
+  const variants = await sharedVariants(services.shareDeps, image);
+  if (wantsJson(c)) {
+    return c.json(
+      {
+        kind: "image",
+        title: image.title,
+        width: image.width,
+        height: image.height,
+        expiresAt: share.expiresAt === null ? null : new Date(share.expiresAt).toISOString(),
+        allowDownload: share.allowDownload,
+        urls: variantUrls(origin, `/s/${token}`, variants),
+      },
+      200,
+      { ...extra, "Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow" },
+    );
+  }
   return page(
     c,
     {
+      ...base,
       kind: "image",
-      token,
       title: image.title ?? image.filename ?? "Shared image",
       width: image.width ?? 0,
       height: image.height ?? 0,
       dominantColor: image.dominantColor,
-      expiresAt: share.expiresAt,
-      allowDownload: share.allowDownload,
       variants,
     },
     200,
@@ -119,7 +199,61 @@ async function showShare(
   );
 }
 
-/** Share links, mounted at `/s`: the page, its password form, and the variants' bytes. */
+/**
+ * Serves one variant of a shared image (`imageId` null for an image share, the image's id in
+ * an album share), under the share's own rules: downloads, allowed sites, its session.
+ */
+async function shareVariant(c: Context<AppEnv>, imageId: string | null, variant: string) {
+  const request = await parsed(c);
+  if (!request) throw new ApiError("share_not_found");
+  const query = deliveryQuery(c.req.url);
+  if (!isVariantName(variant)) throw new ApiError("variant_not_found");
+  const services = c.get("services");
+  const opened = orThrow(
+    await openShare(services.shareDeps, {
+      token: request.token,
+      session: request.session,
+      purpose: "variant",
+    }),
+  );
+  const { share } = opened;
+  let image = opened.image;
+  if (opened.album) {
+    // An album share shows its images: one that is in the album, live and processed.
+    const member = imageId !== null && (await services.albums.contains(opened.album.id, [imageId]));
+    image = member && imageId !== null ? await services.deps.images.get(imageId) : null;
+  } else if (imageId !== null) {
+    image = null;
+  }
+  if (!image || image.servedRevision === null || image.moderation === "blocked") {
+    throw new ApiError("variant_not_found");
+  }
+  if ((variant === "original" || query.download) && !share.allowDownload) {
+    throw new ApiError("download_not_allowed");
+  }
+  const res = await serveView(c, {
+    imageId: image.id,
+    variant,
+    revision: image.servedRevision,
+    viewer: {
+      kind: "share",
+      referer: parseReferer(c.req.header("Referer") ?? null),
+      ownHost: new URL(c.req.url).host,
+      allowedReferers: opened.allowedReferers,
+    },
+    cacheControl: SHARE_VARIANT_CACHE_CONTROL,
+    query,
+  });
+  if (opened.session.counted !== request.session.counted) {
+    res.headers.append(
+      "Set-Cookie",
+      await sessionCookie(c, request.token, share.id, opened.session),
+    );
+  }
+  return res;
+}
+
+/** Share links, mounted at `/s`: the page, its password form, and the shared variants. */
 export const sharePagesApp = new Hono<AppEnv>()
   .get("/:token", async (c) => {
     const request = await parsed(c);
@@ -131,6 +265,7 @@ export const sharePagesApp = new Hono<AppEnv>()
     });
     if (!outcome.ok) return refusal(c, outcome);
     if (outcome.value.locked) {
+      if (wantsJson(c)) throw new ApiError("share_locked");
       return page(c, { kind: "locked", token: request.token, wrongPassword: false }, 200);
     }
     return showShare(c, request.token, outcome.value, request.session);
@@ -170,42 +305,7 @@ export const sharePagesApp = new Hono<AppEnv>()
       },
     });
   })
-  .get("/:token/:variant", async (c) => {
-    const request = await parsed(c);
-    if (!request) throw new ApiError("share_not_found");
-    const query = deliveryQuery(c.req.url);
-    const variant = c.req.param("variant");
-    if (!isVariantName(variant)) throw new ApiError("variant_not_found");
-    const opened = orThrow(
-      await openShare(c.get("services").shareDeps, {
-        token: request.token,
-        session: request.session,
-        purpose: "variant",
-      }),
-    );
-    const { share, image } = opened;
-    if ((variant === "original" || query.download) && !share.allowDownload) {
-      throw new ApiError("download_not_allowed");
-    }
-    const res = await serveView(c, {
-      imageId: image.id,
-      variant,
-      // An open share's image always has a served revision (domain/shares.ts).
-      revision: image.servedRevision ?? 0,
-      viewer: {
-        kind: "share",
-        referer: parseReferer(c.req.header("Referer") ?? null),
-        ownHost: new URL(c.req.url).host,
-        allowedReferers: opened.allowedReferers,
-      },
-      cacheControl: SHARE_VARIANT_CACHE_CONTROL,
-      query,
-    });
-    if (opened.session.counted !== request.session.counted) {
-      res.headers.append(
-        "Set-Cookie",
-        await sessionCookie(c, request.token, share.id, opened.session),
-      );
-    }
-    return res;
-  });
+  .get("/:token/:variant", (c) => shareVariant(c, null, c.req.param("variant")))
+  .get("/:token/:imageId/:variant", (c) =>
+    shareVariant(c, c.req.param("imageId"), c.req.param("variant")),
+  );
