@@ -77,7 +77,7 @@ const session = await shareSessionValue(
   expires,
 );
 const ids = Array.from({ length: 50 }, (_, i) => `image${String(i).padStart(17, "0")}`);
-const deliveryCookie = await deliveryCookieValue(ring, ids, expires);
+const deliveryCookie = await deliveryCookieValue(ring, { imageIds: ids }, expires);
 
 /** A share token as the view path resolves it, minus the D1 read: parse, digest, compare, state. */
 async function resolveShareToken(): Promise<boolean> {

@@ -89,22 +89,31 @@ export async function readShareSession(
   return { unlocked: flags.includes("u"), counted: flags.includes("c") };
 }
 
-/** The cookie value that lets its holder view `imageIds` on `/d` without URL signatures. */
+/** What a delivery cookie grants: a list of images, or every image of one album. */
+export type DeliveryGrant =
+  | { kind: "images"; imageIds: ReadonlySet<string> }
+  | { kind: "album"; albumId: string };
+
+// An album grant's data is ["album", id]: "album" can never be an image id (22 characters).
+const ALBUM = "album";
+
+/** The cookie value that lets its holder view a grant's images on `/d` without URL signatures. */
 export function deliveryCookieValue(
   ring: SigningKeyring,
-  imageIds: readonly string[],
+  grant: { imageIds: readonly string[] } | { albumId: string },
   expires: number,
 ): Promise<string> {
-  return sign(ring, "delivery-cookie", imageIds.join(","), [...imageIds], expires);
+  const data = "albumId" in grant ? [ALBUM, grant.albumId] : [...grant.imageIds];
+  return sign(ring, "delivery-cookie", data.join(","), data, expires);
 }
 
-/** The image ids a delivery cookie grants, with its expiry; null when it is not valid. */
+/** What a delivery cookie grants, with its expiry; null when it is not valid. */
 export async function readDeliveryCookie(
   ring: SigningKeyring,
   value: string | undefined,
   nowSeconds: number,
   maxLifetimeSeconds: number,
-): Promise<{ imageIds: ReadonlySet<string>; expires: number } | null> {
+): Promise<{ grant: DeliveryGrant; expires: number } | null> {
   const verified = await verify(
     ring,
     "delivery-cookie",
@@ -114,5 +123,9 @@ export async function readDeliveryCookie(
     maxLifetimeSeconds,
   );
   if (!verified || verified.data.length === 0) return null;
-  return { imageIds: new Set(verified.data), expires: verified.expires };
+  const [first, second, ...rest] = verified.data;
+  if (first === ALBUM && second !== undefined && rest.length === 0) {
+    return { grant: { kind: "album", albumId: second }, expires: verified.expires };
+  }
+  return { grant: { kind: "images", imageIds: new Set(verified.data) }, expires: verified.expires };
 }

@@ -235,7 +235,8 @@ export function requireSignature(purpose: SignedPurpose) {
 }
 
 /**
- * Requires a grant to view `/d/{id}/...`: a delivery cookie naming the image (when the URL
+ * Requires a grant to view `/d/{id}/...`: a delivery cookie naming the image or an album that
+ * holds it (when the URL
  * carries no signature parameters), or else a valid signed URL. Either way `viewExpires`
  * says until when, so nothing is cached longer than the grant lives.
  */
@@ -251,7 +252,13 @@ export function requireViewGrant() {
         Math.floor(Date.now() / 1000),
         config.deliveryCookieMaxTtlSeconds,
       );
-      if (grant?.imageIds.has(c.req.param("id") ?? "")) {
+      const imageId = c.req.param("id") ?? "";
+      const granted =
+        grant?.grant.kind === "images"
+          ? grant.grant.imageIds.has(imageId)
+          : grant?.grant.kind === "album" &&
+            (await c.get("services").albums.contains(grant.grant.albumId, [imageId]));
+      if (grant && granted) {
         c.set("viewExpires", grant.expires);
         return next();
       }

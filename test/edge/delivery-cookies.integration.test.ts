@@ -32,7 +32,7 @@ function view(path: string, cookie?: string) {
 async function craft(kid: string, ids: string[], expires: number): Promise<string> {
   const ring = parseKeyring(env.URL_SIGNING_KEYS, kid);
   if (!ring) throw new Error("no ring");
-  return `ih_delivery=${await deliveryCookieValue(ring, ids, expires)}`;
+  return `ih_delivery=${await deliveryCookieValue(ring, { imageIds: ids }, expires)}`;
 }
 
 describe("delivery cookies", () => {
@@ -146,5 +146,43 @@ describe("delivery cookies", () => {
     };
     expect(await send()).not.toContain("Secure");
     expect(await send("None")).toContain("; Secure; SameSite=None");
+  });
+
+  it("grants a whole album, checked per request", async () => {
+    const owner = "cookie-album";
+    const a = await seedReadyImage(owner, "private");
+    const b = await seedReadyImage(owner, "private");
+    const album = (await (
+      await callAs(owner, "/v1/albums", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ title: "gallery" }),
+      })
+    ).json()) as { id: string };
+    await callAs(owner, `/v1/albums/${album.id}/images`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ imageIds: [a.image.id] }),
+    });
+    const res = await issue(owner, { albumId: album.id });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as CookieJson;
+    expect(body.images.map((i) => i.id)).toEqual([a.image.id]);
+    const cookie = cookiePair(res);
+    expect((await view(`/d/${a.image.id}/1/thumb`, cookie)).status).toBe(200);
+    expect((await view(`/d/${b.image.id}/1/thumb`, cookie)).status).toBe(403);
+    // Membership is read per request: an image added later is granted, a removed one not.
+    await callAs(owner, `/v1/albums/${album.id}/images`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ imageIds: [b.image.id] }),
+    });
+    expect((await view(`/d/${b.image.id}/1/thumb`, cookie)).status).toBe(200);
+    await callAs(owner, `/v1/albums/${album.id}/images/${a.image.id}`, { method: "DELETE" });
+    expect((await view(`/d/${a.image.id}/1/thumb`, cookie)).status).toBe(403);
+    // Someone else's album, both kinds at once, neither: refused.
+    expect((await issue("cookie-other", { albumId: album.id })).status).toBe(404);
+    expect((await issue(owner, { albumId: album.id, imageIds: [a.image.id] })).status).toBe(400);
+    expect((await issue(owner, {})).status).toBe(400);
   });
 });

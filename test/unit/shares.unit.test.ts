@@ -123,10 +123,19 @@ describe("signed cookies", () => {
   });
 
   it("grant delivery of the named images, across a key rotation", async () => {
-    const value = await deliveryCookieValue(old, ["img1", "img2"], 2000);
-    const grant = await readDeliveryCookie(ring, value, 1000, 3600);
-    expect([...(grant?.imageIds ?? [])]).toEqual(["img1", "img2"]);
-    expect(grant?.expires).toBe(2000);
+    const value = await deliveryCookieValue(old, { imageIds: ["img1", "img2"] }, 2000);
+    const read = await readDeliveryCookie(ring, value, 1000, 3600);
+    expect(read?.grant.kind === "images" && [...read.grant.imageIds]).toEqual(["img1", "img2"]);
+    expect(read?.expires).toBe(2000);
+    const album = await deliveryCookieValue(ring, { albumId: "alb1" }, 2000);
+    expect((await readDeliveryCookie(ring, album, 1000, 3600))?.grant).toEqual({
+      kind: "album",
+      albumId: "alb1",
+    });
+    // An album grant cannot be stretched into an image list, or the other way round.
+    expect(
+      await readDeliveryCookie(ring, album.replace(".album.", ".img1."), 1000, 3600),
+    ).toBeNull();
     expect(await readDeliveryCookie(ring, value.replace("img2", "img3"), 1000, 3600)).toBeNull();
     expect(await readDeliveryCookie(ring, `${value}.img3`, 1000, 3600)).toBeNull();
     expect(

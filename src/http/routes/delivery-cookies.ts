@@ -12,14 +12,22 @@ import { validate } from "../validate";
 
 const DEFAULT_TTL_SECONDS = 600;
 
-const CookieBody = z.strictObject({
-  imageIds: z
-    .array(z.string().refine(isImageId, "must be an image id"))
-    .min(1)
-    .max(MAX_COOKIE_IMAGES),
-  expiresIn: z.number().int().min(60).optional(),
-  sameSite: z.enum(["Lax", "Strict", "None"]).default("Lax"),
-});
+const CookieBody = z
+  .strictObject({
+    imageIds: z
+      .array(z.string().refine(isImageId, "must be an image id"))
+      .min(1)
+      .max(MAX_COOKIE_IMAGES)
+      .optional(),
+    /** Every image of one of the caller's albums, however many (checked per request). */
+    albumId: z.string().refine(isImageId, "must be an album id").optional(),
+    expiresIn: z.number().int().min(60).optional(),
+    sameSite: z.enum(["Lax", "Strict", "None"]).default("Lax"),
+  })
+  .refine(
+    (b) => (b.imageIds === undefined) !== (b.albumId === undefined),
+    "send imageIds or albumId",
+  );
 
 /**
  * `POST /v1/delivery-cookies`: a short-lived, HttpOnly cookie that lets the page that asked
@@ -31,16 +39,22 @@ export const deliveryCookiesApp = new Hono<AppEnv>().post(
   requireJsonBody(),
   validate("json", CookieBody),
   async (c) => {
-    const { config, deps } = c.get("services");
+    const { config, deps, albums } = c.get("services");
     const body = c.req.valid("json");
     const ttl = Math.min(body.expiresIn ?? DEFAULT_TTL_SECONDS, config.deliveryCookieMaxTtlSeconds);
     const found = orThrow(
-      await imagesForDeliveryCookie(deps, { principal: c.get("user"), imageIds: body.imageIds }),
+      await imagesForDeliveryCookie(
+        { ...deps, albums },
+        {
+          principal: c.get("user"),
+          target: body.albumId ? { albumId: body.albumId } : { imageIds: body.imageIds ?? [] },
+        },
+      ),
     );
     const expires = Math.floor(Date.now() / 1000) + ttl;
     const value = await deliveryCookieValue(
       config.signing,
-      found.map((f) => f.image.id),
+      body.albumId ? { albumId: body.albumId } : { imageIds: found.map((f) => f.image.id) },
       expires,
     );
     const local = isLocalHttp(c.req.url);
