@@ -6,6 +6,9 @@ CREATE VIRTUAL TABLE `search_fts` USING fts5(
 	description,
 	tags,
 	albums,
+	-- Tokens of the document's owner and albums (domain/search-query.ts: ownerKey, albumKey),
+	-- so those filters intersect posting lists instead of scanning matches. Weight 0 in bm25.
+	keys,
 	tokenize = 'unicode61 remove_diacritics 2',
 	prefix = '2 3'
 );

@@ -37,7 +37,13 @@ export function freePort(): Promise<number> {
 }
 
 /** Applies migrations to a fresh state dir, starts both Workers and waits for /healthz. */
-export async function startLocalSystem(vars: Record<string, string>): Promise<LocalSystem> {
+export async function startLocalSystem(
+  vars: Record<string, string>,
+  options: {
+    /** Runs after the migrations, before the Workers start (benches seed D1 here). */
+    prepare?: (stateDir: string) => Promise<void> | void;
+  } = {},
+): Promise<LocalSystem> {
   const stateDir = mkdtempSync(join(tmpdir(), "image-host-local-"));
   const migrate = spawnSync(
     wrangler,
@@ -45,6 +51,7 @@ export async function startLocalSystem(vars: Record<string, string>): Promise<Lo
     { cwd: root, env: quietEnv, encoding: "utf8" },
   );
   if (migrate.status !== 0) throw new Error(`migrations failed: ${migrate.stderr}`);
+  await options.prepare?.(stateDir);
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const ports = [await freePort(), await freePort(), await freePort()] as const;

@@ -26,3 +26,28 @@ export function ftsQuery(q: string): string | null {
   if (words.length === 0) return null;
   return words.map((w, i) => (i === words.length - 1 ? `"${w}"*` : `"${w}"`)).join(" ");
 }
+
+/** FNV-1a, 32 bits, over UTF-16 code units: a cheap spread for an index token. */
+function fnv1a(text: string, seed: number): number {
+  let h = seed >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
+}
+
+/**
+ * The index token of an owner (any string): lower-case hex, one token for the tokenizer. Two
+ * owners sharing a token would only widen the candidates; the query's own owner test decides.
+ */
+export function ownerKey(ownerId: string): string {
+  const a = fnv1a(ownerId, 0x811c9dc5).toString(16).padStart(8, "0");
+  const b = fnv1a(ownerId, 0x01234567).toString(16).padStart(8, "0");
+  return `o${a}${b}`;
+}
+
+/** The index token of an album (its id's characters as hex: exact, one token). */
+export function albumKey(albumId: string): string {
+  return `a${[...albumId].map((ch) => ch.charCodeAt(0).toString(16).padStart(2, "0")).join("")}`;
+}

@@ -213,13 +213,12 @@ export class AlbumRepository {
     return rows.length === new Set(imageIds).size;
   }
 
-  /** The titles of the albums an image is in (for its search text). */
-  async titlesOf(imageId: string): Promise<string[]> {
-    const rows = await this.db
-      .select({ title: albums.title })
+  /** The albums an image is in (for its search text and keys). */
+  async albumsOf(imageId: string): Promise<{ id: string; title: string }[]> {
+    return this.db
+      .select({ id: albums.id, title: albums.title })
       .from(albumImages)
       .innerJoin(albums, eq(albums.id, albumImages.albumId))
       .where(eq(albumImages.imageId, imageId));
-    return rows.map((r) => r.title);
   }
 }

@@ -73,6 +73,8 @@ export const images = sqliteTable(
     index("images_owner_created_idx").on(t.ownerId, t.createdAt, t.id),
     index("images_status_idx").on(t.status),
     index("images_status_updated_idx").on(t.status, t.updatedAt),
+    // Newest-first search without words walks this and stops at the page.
+    index("images_created_idx").on(t.createdAt, t.id),
   ],
 );
 
@@ -109,6 +111,8 @@ export const imageTags = sqliteTable(
   (t) => [
     primaryKey({ columns: [t.imageId, t.tag] }),
     index("image_tags_owner_tag_idx").on(t.ownerId, t.tag, t.imageId),
+    // A tag across owners (search of public images by tag).
+    index("image_tags_tag_idx").on(t.tag, t.imageId),
   ],
 );
 

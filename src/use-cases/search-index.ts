@@ -1,7 +1,7 @@
 import { canManage, type Principal } from "../domain/access";
 import { stringList } from "../domain/json-list";
 import { fail, type Outcome, ok } from "../domain/result";
-import { ftsQuery, MAX_QUERY_LENGTH } from "../domain/search-query";
+import { albumKey, ftsQuery, MAX_QUERY_LENGTH, ownerKey } from "../domain/search-query";
 import type { AlbumRepository } from "../storage/album-repository";
 import type { ImageWithVariants } from "../storage/image-repository";
 import type { SearchRepository, SearchScope } from "../storage/search-repository";
@@ -81,7 +81,7 @@ export async function indexImages(
     }
     const current = await deps.search.version(id);
     if (current !== null && current >= image.indexVersion) continue;
-    const albums = await deps.albums.titlesOf(id);
+    const albums = await deps.albums.albumsOf(id);
     await deps.search.put(
       id,
       image.indexVersion,
@@ -89,7 +89,8 @@ export async function indexImages(
         title: image.title ?? image.filename ?? "",
         description: image.description ?? "",
         tags: stringList(image.tags).join(" "),
-        albums: albums.join(" "),
+        albums: albums.map((a) => a.title).join(" "),
+        keys: [ownerKey(image.ownerId), ...albums.map((a) => albumKey(a.id))].join(" "),
       },
       deps.now(),
     );

@@ -120,6 +120,7 @@ describe("search", () => {
       method: "POST",
       body: JSON.stringify({ imageIds: [pub, unlisted, priv] }),
     });
+    await catchUpIndex();
     for (const viewer of ["search-bob", null]) {
       const res = await as(viewer, `/v1/albums/${album.id}`);
       const body = (await res.json()) as { images: Page; imageCount: number | null };

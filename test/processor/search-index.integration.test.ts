@@ -60,8 +60,18 @@ describe("the search indexer", () => {
 
   it("never writes an older version over a newer one (events out of order)", async () => {
     const id = await image("idx-b", "first title");
-    await search.put(id, 3, { title: "third", description: "", tags: "", albums: "" }, Date.now());
-    await search.put(id, 2, { title: "second", description: "", tags: "", albums: "" }, Date.now());
+    await search.put(
+      id,
+      3,
+      { title: "third", description: "", tags: "", albums: "", keys: "" },
+      Date.now(),
+    );
+    await search.put(
+      id,
+      2,
+      { title: "second", description: "", tags: "", albums: "", keys: "" },
+      Date.now(),
+    );
     expect(await search.version(id)).toBe(3);
     expect(await find("idx-b", '"third"')).toEqual([id]);
     expect(await find("idx-b", '"second"')).toEqual([]);

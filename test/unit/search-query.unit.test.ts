@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ftsQuery, queryWords } from "../../src/domain/search-query";
+import { albumKey, ftsQuery, ownerKey, queryWords } from "../../src/domain/search-query";
 import { MAX_TAG_LENGTH, MAX_TAGS, normaliseTag, normaliseTags } from "../../src/domain/tags";
 
 describe("tag normalisation", () => {
@@ -59,5 +59,16 @@ describe("search queries", () => {
 
   it("keeps at most twelve words", () => {
     expect(queryWords(Array.from({ length: 40 }, (_, i) => `w${i}`).join(" "))).toHaveLength(12);
+  });
+});
+
+describe("index keys", () => {
+  it("are single lower-case tokens, stable, and distinct for distinct owners and albums", () => {
+    expect(ownerKey("alice")).toMatch(/^o[0-9a-f]{16}$/);
+    expect(ownerKey("alice")).toBe(ownerKey("alice"));
+    expect(ownerKey("alice")).not.toBe(ownerKey("bob"));
+    expect(albumKey("AbC-_x")).toBe("a4162432d5f78");
+    expect(queryWords(albumKey("W4-nIEG-q2wNT5yKEmg6UA"))).toHaveLength(1);
+    expect(queryWords(ownerKey("user with spaces"))).toHaveLength(1);
   });
 });
