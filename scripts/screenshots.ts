@@ -63,6 +63,27 @@ try {
       ).json()) as { token: string }
     ).token;
   const open = await share({ allowDownload: true });
+  const album = (await (
+    await fetch(`${system.base}/v1/albums`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ title: "Evenings", description: "A few quiet ones" }),
+    })
+  ).json()) as { id: string };
+  await fetch(`${system.base}/v1/albums/${album.id}/images`, {
+    method: "POST",
+    headers: auth,
+    body: JSON.stringify({ imageIds: [created.id] }),
+  });
+  const albumToken = (
+    (await (
+      await fetch(`${system.base}/v1/albums/${album.id}/shares`, {
+        method: "POST",
+        headers: auth,
+        body: "{}",
+      })
+    ).json()) as { token: string }
+  ).token;
   const locked = await share({ password: "hills at dusk" });
 
   mkdirSync(out, { recursive: true });
@@ -83,6 +104,8 @@ try {
       });
       await page.goto(`${system.base}/s/${open}`, { waitUntil: "networkidle" });
       await page.screenshot({ path: join(out, `share-${name}.png`) });
+      await page.goto(`${system.base}/s/${albumToken}`, { waitUntil: "networkidle" });
+      await page.screenshot({ path: join(out, `share-album-${name}.png`) });
       await page.goto(`${system.base}/s/${locked}`, { waitUntil: "networkidle" });
       await page.screenshot({ path: join(out, `share-locked-${name}.png`) });
       await page.fill("#password", "hills at dusk");
@@ -91,7 +114,7 @@ try {
       if (unlocked !== 1) throw new Error("the password did not unlock the page");
       if (errors.length > 0) throw new Error(`console errors: ${errors.join("; ")}`);
       await context.close();
-      console.log(`${name}: share-${name}.png, share-locked-${name}.png`);
+      console.log(`${name}: share-${name}.png, share-album-${name}.png, share-locked-${name}.png`);
     }
   } finally {
     await browser.close();
