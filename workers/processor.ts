@@ -11,9 +11,11 @@ import { D1MetricsSink } from "../src/observability/metrics";
 import { createWorkerdCodecs } from "../src/pipeline/codecs-workerd";
 import { transformImage } from "../src/pipeline/transform";
 import { AlbumRepository } from "../src/storage/album-repository";
+import { ControlRepository } from "../src/storage/control-repository";
 import { ImageRepository } from "../src/storage/image-repository";
 import { ObjectStore } from "../src/storage/object-store";
 import { SearchRepository } from "../src/storage/search-repository";
+import { controlPlane } from "../src/use-cases/policies";
 import {
   handleDeadLetter,
   handleEvent,
@@ -44,6 +46,7 @@ function buildDeps(env: ProcessorEnv, config: ProcessorConfig): ProcessorDeps {
     maxInputBytes: config.maxInputBytes,
     search: new SearchRepository(env.DB),
     albums: new AlbumRepository(env.DB),
+    ...controlPlane(new ControlRepository(env.DB), baseLog),
   };
 }
 

@@ -7,6 +7,7 @@ import type { SettingsRepository } from "../storage/settings-repository";
 import type { ApiKeyDeps } from "../use-cases/api-keys";
 import type { DeliveryDeps } from "../use-cases/deliver-variant";
 import type { Deps } from "../use-cases/deps";
+import type { PolicyDeps } from "../use-cases/policies";
 import type { ShareDeps } from "../use-cases/shares";
 
 /** Services built once per request and shared through the context. */
@@ -19,6 +20,7 @@ export interface Services {
   settings: SettingsRepository;
   albums: AlbumRepository;
   search: SearchRepository;
+  policyDeps: PolicyDeps;
   apiKeyDeps: ApiKeyDeps;
   shareDeps: ShareDeps;
   verifyJwt: JwtVerifier;

@@ -15,6 +15,7 @@ import { D1MetricsSink } from "../observability/metrics";
 import { concat } from "../pipeline/bytes";
 import { AlbumRepository } from "../storage/album-repository";
 import { ApiKeyRepository } from "../storage/api-key-repository";
+import { ControlRepository } from "../storage/control-repository";
 import { DeliveryCache } from "../storage/delivery-cache";
 import { ImageRepository } from "../storage/image-repository";
 import { ObjectStore } from "../storage/object-store";
@@ -24,6 +25,7 @@ import { SettingsRepository } from "../storage/settings-repository";
 import { ShareRepository } from "../storage/share-repository";
 import { ZonePurgeClient } from "../storage/zone-purge";
 import { authenticateApiKey } from "../use-cases/api-keys";
+import { controlPlane } from "../use-cases/policies";
 import { edgeInvalidator } from "../use-cases/purge-cache";
 import type { AppEnv, UserEnv } from "./context";
 import { DELIVERY_COOKIE } from "./cookies";
@@ -87,6 +89,7 @@ export function services() {
     const cache = new DeliveryCache(caches.default);
     const settings = new SettingsRepository(c.env.DB);
     const albums = new AlbumRepository(c.env.DB);
+    const control = new ControlRepository(c.env.DB);
     const invalidate = edgeInvalidator({
       cache,
       zone: config.zonePurge ? new ZonePurgeClient(config.zonePurge) : null,
@@ -100,11 +103,21 @@ export function services() {
     c.set("services", {
       config,
       verifyJwt: createJwtVerifier(config.jwt),
-      deps: { images, store, events, now: Date.now, log, metrics, invalidate },
+      deps: {
+        images,
+        store,
+        events,
+        now: Date.now,
+        log,
+        metrics,
+        invalidate,
+        ...controlPlane(control, log),
+      },
       delivery: { images, store, log, cache, settings, now: Date.now, background },
       settings,
       albums,
       search: new SearchRepository(c.env.DB),
+      policyDeps: { control, now: Date.now, log },
       apiKeyDeps: { apiKeys: new ApiKeyRepository(c.env.DB), now: Date.now, metrics, background },
       shareDeps: {
         images,

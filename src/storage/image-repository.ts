@@ -71,6 +71,25 @@ function allowed(name: TransitionName, now: number, staleAfterMs?: number): SQL 
   return or(...parts) ?? sql`0`;
 }
 
+/** An upload's length against its owner's storage quota (null: no quota). */
+export interface StorageQuota {
+  ownerId: string;
+  length: number;
+  maxStorageBytes: number | null;
+}
+
+/**
+ * The SQL guard of a storage quota: what the owner's other live images store or hold for an
+ * upload under way, plus this upload, fits the quota. Checked inside the claim's UPDATE, so
+ * racing uploads cannot pass it together.
+ */
+function withinStorage(id: string, storage: StorageQuota | undefined): SQL | undefined {
+  if (!storage || storage.maxStorageBytes === null) return undefined;
+  return sql`(select coalesce(sum(coalesce(o.bytes, o.reserved_bytes, 0)), 0) from images o
+    where o.owner_id = ${storage.ownerId} and o.status != 'deleted' and o.id != ${id})
+    + ${storage.length} <= ${storage.maxStorageBytes}`;
+}
+
 /** The only code that queries D1 for images and variants. */
 export class ImageRepository {
   private readonly db: DrizzleD1Database;
@@ -80,7 +99,12 @@ export class ImageRepository {
   }
 
   /** Inserts a new image row. */
-  async create(row: NewImageRow, tags: readonly string[] = []): Promise<ImageRow> {
+  async create(
+    row: NewImageRow,
+    tags: readonly string[] = [],
+    quota: { maxImages: number | null } = { maxImages: null },
+  ): Promise<ImageRow | null> {
+    if (quota.maxImages !== null) return this.createWithinQuota(row, tags, quota.maxImages);
     const insert = this.db
       .insert(images)
       .values({ ...row, tags: JSON.stringify(tags) })
@@ -98,6 +122,57 @@ export class ImageRepository {
           )[0];
     if (!created) throw new Error("insert returned no row");
     return created;
+  }
+
+  /**
+   * Inserts the image only while its owner has fewer than `maxImages` live images, in one
+   * statement: racing creations against a quota of k leave exactly k images. Null when over.
+   */
+  private async createWithinQuota(
+    row: NewImageRow,
+    tags: readonly string[],
+    maxImages: number,
+  ): Promise<ImageRow | null> {
+    const inserted = await this.d1
+      .prepare(
+        `insert into images (id, owner_id, title, description, visibility, moderation, filename,
+           declared_content_type, declared_size, tags, created_at, updated_at)
+         select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
+         where (select count(*) from images where owner_id = ?2 and status != 'deleted') < ?13
+         returning id`,
+      )
+      .bind(
+        row.id,
+        row.ownerId,
+        row.title ?? null,
+        row.description ?? null,
+        row.visibility ?? "private",
+        row.moderation ?? "allowed",
+        row.filename ?? null,
+        row.declaredContentType ?? null,
+        row.declaredSize ?? null,
+        JSON.stringify(tags),
+        row.createdAt,
+        row.updatedAt,
+        maxImages,
+      )
+      .all();
+    if (inserted.results.length === 0) return null;
+    if (tags.length > 0) {
+      await this.db
+        .insert(imageTags)
+        .values(tags.map((tag) => ({ imageId: row.id, ownerId: row.ownerId, tag })));
+    }
+    return this.get(row.id);
+  }
+
+  /** How many images an owner created since `since` (deleted ones included). */
+  async createdSince(ownerId: string, since: number): Promise<number> {
+    const [row] = await this.db
+      .select({ n: sql<number>`count(*)` })
+      .from(images)
+      .where(and(eq(images.ownerId, ownerId), sql`${images.createdAt} > ${since}`));
+    return row?.n ?? 0;
   }
 
   /** Reads an image unless it is deleted. */
@@ -267,14 +342,38 @@ export class ImageRepository {
    * Atomically takes the single upload slot. Returns the claim (its start time), which the
    * later release or completion must present, or null when the slot is used or in progress.
    */
-  async claimUpload(id: string, now: number): Promise<number | null> {
+  async claimUpload(id: string, now: number, storage?: StorageQuota): Promise<number | null> {
     const rows = await this.db
       .update(images)
-      .set({ status: "uploading", uploadStartedAt: now, updatedAt: now })
+      .set({
+        status: "uploading",
+        uploadStartedAt: now,
+        updatedAt: now,
+        reservedBytes: storage?.length ?? null,
+      })
       // A resumable session holds its slot however long it has been idle.
-      .where(and(eq(images.id, id), allowed("claimUpload", now), isNull(images.uploadSession)))
+      .where(
+        and(
+          eq(images.id, id),
+          allowed("claimUpload", now),
+          isNull(images.uploadSession),
+          withinStorage(id, storage),
+        ),
+      )
       .returning({ id: images.id });
     return rows.length === 1 ? now : null;
+  }
+
+  /**
+   * Whether a claim failed only for the owner's storage quota (the image is still free to
+   * claim otherwise): tells `quota_exceeded` apart from `upload_already_used`.
+   */
+  async overStorage(id: string, storage: StorageQuota): Promise<boolean> {
+    const [row] = await this.db
+      .select({ id: images.id })
+      .from(images)
+      .where(and(eq(images.id, id), sql`not ${withinStorage(id, storage) ?? sql`1`}`));
+    return row !== undefined;
   }
 
   /**
@@ -286,6 +385,7 @@ export class ImageRepository {
     session: string,
     expiresAt: number,
     now: number,
+    storage?: StorageQuota,
   ): Promise<number | null> {
     const rows = await this.db
       .update(images)
@@ -295,8 +395,16 @@ export class ImageRepository {
         uploadSession: session,
         uploadSessionExpiresAt: expiresAt,
         updatedAt: now,
+        reservedBytes: storage?.length ?? null,
       })
-      .where(and(eq(images.id, id), allowed("claimResumable", now), isNull(images.uploadSession)))
+      .where(
+        and(
+          eq(images.id, id),
+          allowed("claimResumable", now),
+          isNull(images.uploadSession),
+          withinStorage(id, storage),
+        ),
+      )
       .returning({ id: images.id });
     return rows.length === 1 ? now : null;
   }
@@ -308,6 +416,7 @@ export class ImageRepository {
       .set({
         status: "pending",
         uploadStartedAt: null,
+        reservedBytes: null,
         uploadSession: null,
         uploadSessionExpiresAt: null,
         updatedAt: now,
@@ -323,7 +432,7 @@ export class ImageRepository {
   async releaseUpload(id: string, claim: number, now: number): Promise<void> {
     await this.db
       .update(images)
-      .set({ status: "pending", uploadStartedAt: null, updatedAt: now })
+      .set({ status: "pending", uploadStartedAt: null, reservedBytes: null, updatedAt: now })
       .where(
         and(eq(images.id, id), allowed("releaseUpload", now), eq(images.uploadStartedAt, claim)),
       );

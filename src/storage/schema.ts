@@ -56,6 +56,11 @@ export const images = sqliteTable(
      */
     shareVersion: integer("share_version").notNull().default(1),
     /**
+     * Bytes an upload under way holds against the owner's storage quota (its declared length),
+     * until `bytes` records what was stored.
+     */
+    reservedBytes: integer("reserved_bytes"),
+    /**
      * The resumable upload (tus) holding the upload slot, and when it expires: a single PUT
      * cannot take the slot over meanwhile, and the sweeper leaves the image alone until then.
      */
@@ -278,6 +283,54 @@ export const idempotencyKeys = sqliteTable(
     primaryKey({ columns: [t.ownerId, t.route, t.key] }),
     index("idempotency_keys_created_idx").on(t.createdAt),
   ],
+);
+
+/** The global policy (`scope` "global") and per-user overrides ("user:{id}"), as JSON. */
+export const policies = sqliteTable("policies", {
+  scope: text("scope").primaryKey(),
+  /** JSON of the fields this document sets (domain/policy.ts). */
+  document: text("document").notNull(),
+  /** Bumped by every change: an isolate's copy is stale when the version moved. */
+  version: integer("version").notNull(),
+  updatedAt: integer("updated_at").notNull(),
+  updatedBy: text("updated_by").notNull(),
+});
+
+/** One user as the control plane knows them: first seen, suspended or not. */
+export const accounts = sqliteTable("accounts", {
+  userId: text("user_id").primaryKey(),
+  createdAt: integer("created_at").notNull(),
+  suspendedAt: integer("suspended_at"),
+  suspendedReason: text("suspended_reason"),
+});
+
+/**
+ * Counters per day: images created by an owner (`upload:{owner}`), embedded views of an
+ * owner's images from other sites (`hotlink:{owner}`), views of a share (`share:{id}`).
+ */
+export const dailyCounters = sqliteTable(
+  "daily_counters",
+  {
+    key: text("key").notNull(),
+    day: text("day").notNull(),
+    count: integer("count").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.key, t.day] })],
+);
+
+/** Every admin action, newest last. */
+export const auditLog = sqliteTable(
+  "audit_log",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at").notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    target: text("target").notNull(),
+    /** JSON: what changed. */
+    detail: text("detail").notNull(),
+  },
+  (t) => [index("audit_log_at_idx").on(t.at)],
 );
 
 export type ShareRow = typeof shares.$inferSelect;

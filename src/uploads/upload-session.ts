@@ -46,6 +46,8 @@ export interface SessionInit {
   /** Unix ms. */
   expiresAt: number;
   maxPixels: number;
+  /** The owner's policy's formats (domain/policy.ts); another is refused from its magic bytes. */
+  allowedFormats: readonly string[];
 }
 
 type Stage = "receiving" | "stored" | "uploaded";
@@ -321,6 +323,9 @@ export class UploadSession extends DurableObject<Env> {
     const verdict = probePrefix(bytes, complete, state.maxPixels);
     if (verdict.kind === "need_more") return null;
     if (verdict.kind === "refused") return refusal(verdict.code, verdict.detail, state);
+    if (!state.allowedFormats.includes(verdict.format)) {
+      return refusal("unsupported_format", `${verdict.format} uploads are not allowed here.`, state);
+    }
     state.probed = true;
     return null;
   }

@@ -1,3 +1,4 @@
+import type { Policy } from "../domain/policy";
 import { fail, type Outcome, ok } from "../domain/result";
 import type { ImageRow } from "../storage/schema";
 import type { Deps } from "./deps";
@@ -14,19 +15,26 @@ export interface UploadInput {
 
 /** Checks an upload before any byte is read, so a refusal can answer and close at once. */
 async function checkUpload(
-  deps: Pick<Deps, "images">,
+  deps: Pick<Deps, "images" | "control" | "policy">,
   input: Omit<UploadInput, "body">,
-): Promise<Outcome<ImageRow>> {
+): Promise<Outcome<{ image: ImageRow; policy: Policy }>> {
   if (input.length === 0) return fail("bad_request", "The upload is empty.");
   if (input.length > input.maxUploadBytes) {
     return fail("upload_too_large", `The limit is ${input.maxUploadBytes} bytes.`);
   }
   const image = await deps.images.get(input.imageId);
   if (!image) return fail("image_not_found");
+  if (await deps.control.isSuspended(image.ownerId)) {
+    return fail("account_suspended", "This account is suspended.");
+  }
+  const policy = await deps.policy(image.ownerId);
+  if (input.length > policy.maxUploadBytes) {
+    return fail("upload_too_large", `The limit is ${policy.maxUploadBytes} bytes.`);
+  }
   if (image.declaredSize !== null && input.length !== image.declaredSize) {
     return fail("size_mismatch", `Declared ${image.declaredSize} bytes, sent ${input.length}.`);
   }
-  return ok(image);
+  return ok({ image, policy });
 }
 
 /**
@@ -37,11 +45,25 @@ export async function acceptUpload(deps: Deps, input: UploadInput): Promise<Outc
   const started = deps.now();
   const checked = await checkUpload(deps, input);
   if (!checked.ok) return checked;
-  const image = checked.value;
+  const { image, policy } = checked.value;
   const id = image.id;
   if (!input.body) return fail("bad_request", "The upload has no body.");
-  const claim = await deps.images.claimUpload(id, deps.now());
-  if (claim === null) return fail("upload_already_used", `The image is ${image.status}.`);
+  // The storage quota is checked inside the claim: racing uploads cannot pass it together.
+  const storage = {
+    ownerId: image.ownerId,
+    length: input.length,
+    maxStorageBytes: policy.maxStorageBytes,
+  };
+  const claim = await deps.images.claimUpload(id, deps.now(), storage);
+  if (claim === null) {
+    if (await deps.images.overStorage(id, storage)) {
+      return fail(
+        "quota_exceeded",
+        `maxStorageBytes: at most ${policy.maxStorageBytes} bytes stored.`,
+      );
+    }
+    return fail("upload_already_used", `The image is ${image.status}.`);
+  }
   let size: number;
   try {
     size = (await deps.store.putUpload(id, input.body, "application/octet-stream")).size;

@@ -1,6 +1,7 @@
 import { newImageId } from "../domain/ids";
 import type { Visibility } from "../domain/images";
-import { fail, type Outcome, ok } from "../domain/result";
+import { type Policy, secondsUntilNextDay, utcDay } from "../domain/policy";
+import { fail, type Outcome, ok, rateLimited } from "../domain/result";
 import { normaliseTags } from "../domain/tags";
 import type { ImageRow } from "../storage/schema";
 import type { Deps } from "./deps";
@@ -10,7 +11,8 @@ import { requestIndexing } from "./search-index";
 export interface NewImage {
   title?: string | undefined;
   description?: string | undefined;
-  visibility: Visibility;
+  /** Absent: the owner's policy's default. */
+  visibility?: Visibility | undefined;
   filename?: string | undefined;
   contentType?: string | undefined;
   size?: number | undefined;
@@ -18,25 +20,36 @@ export interface NewImage {
   tags?: readonly string[] | undefined;
 }
 
-/** Creates a `pending` image owned by `ownerId`; its bytes come through the upload URL. */
+/**
+ * Creates a `pending` image owned by `ownerId`; its bytes come through the upload URL. The
+ * owner's policy decides: a suspended account creates nothing, the image count and the images
+ * a day are quotas checked atomically, a declared size over the limit is refused, the default
+ * visibility applies, and a new account's burst of uploads is held for review.
+ */
 export async function createImage(
-  deps: Pick<Deps, "images" | "events" | "now" | "metrics" | "log">,
+  deps: Pick<Deps, "images" | "events" | "now" | "metrics" | "log" | "control" | "policy">,
   input: { ownerId: string; image: NewImage; maxUploadBytes: number },
 ): Promise<Outcome<ImageRow>> {
   const { image } = input;
-  if (image.size !== undefined && image.size > input.maxUploadBytes) {
-    return fail("upload_too_large", `The limit is ${input.maxUploadBytes} bytes.`);
+  const now = deps.now();
+  const account = await deps.control.account(input.ownerId, now);
+  if (account.suspendedAt !== null) return fail("account_suspended", "This account is suspended.");
+  const policy = await deps.policy(input.ownerId);
+  const maxBytes = Math.min(input.maxUploadBytes, policy.maxUploadBytes);
+  if (image.size !== undefined && image.size > maxBytes) {
+    return fail("upload_too_large", `The limit is ${maxBytes} bytes.`);
   }
   const tags = normaliseTags(image.tags ?? []);
   if (!tags.ok) return tags;
-  const now = deps.now();
+  const review = await heldForReview(deps, input.ownerId, account.createdAt, policy, now);
   const row = await deps.images.create(
     {
       id: newImageId(),
       ownerId: input.ownerId,
       title: image.title ?? null,
       description: image.description ?? null,
-      visibility: image.visibility,
+      visibility: image.visibility ?? policy.defaultVisibility,
+      moderation: review ? "pending_review" : "allowed",
       filename: image.filename ?? null,
       declaredContentType: image.contentType ?? null,
       declaredSize: image.size ?? null,
@@ -44,11 +57,42 @@ export async function createImage(
       updatedAt: now,
     },
     tags.value,
+    { maxImages: policy.maxImages },
   );
+  if (!row) {
+    deps.metrics.record({ name: "quota", outcome: "max_images" });
+    return fail("quota_exceeded", `maxImages: at most ${policy.maxImages} images.`);
+  }
+  const day = utcDay(now);
+  if (!(await deps.control.countIfBelow(`upload:${input.ownerId}`, day, policy.uploadsPerDay))) {
+    await deps.images.purge(row.id);
+    deps.metrics.record({ name: "quota", outcome: "uploads_per_day" });
+    return rateLimited(
+      `uploadsPerDay: at most ${policy.uploadsPerDay} images a day.`,
+      secondsUntilNextDay(now),
+    );
+  }
   // Its title, description and tags are searchable from the start.
   if (row.title !== null || row.description !== null || tags.value.length > 0) {
     await requestIndexing(deps, { kind: "images", imageIds: [row.id] });
   }
-  deps.metrics.record({ name: "image.create", outcome: "created", imageId: row.id });
+  deps.metrics.record({
+    name: "image.create",
+    outcome: review ? "held_for_review" : "created",
+    imageId: row.id,
+  });
   return ok(row);
+}
+
+/** Whether a new account is past its policy's upload burst (its next images wait for review). */
+async function heldForReview(
+  deps: Pick<Deps, "images">,
+  ownerId: string,
+  accountCreatedAt: number,
+  policy: Policy,
+  now: number,
+): Promise<boolean> {
+  const rule = policy.newAccountReview;
+  if (!rule || now - accountCreatedAt > rule.accountAgeHours * 3600_000) return false;
+  return (await deps.images.createdSince(ownerId, now - 3600_000)) >= rule.uploadsPerHour;
 }

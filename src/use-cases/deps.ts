@@ -1,7 +1,9 @@
+import type { Policy } from "../domain/policy";
 import type { EventProducer } from "../events/producer";
 import type { Logger } from "../observability/logger";
 import type { MetricsSink } from "../observability/metrics";
 import type { PurgeReason, PurgeTarget } from "../pipeline/messages";
+import type { ControlRepository } from "../storage/control-repository";
 import type { ImageRepository } from "../storage/image-repository";
 import type { ObjectStore } from "../storage/object-store";
 
@@ -19,6 +21,10 @@ export interface Deps {
   metrics: MetricsSink;
   /** Stops cached copies after a change (edge: purge-cache.ts; processor: through the edge). */
   invalidate: CacheInvalidator;
+  /** The control plane's store: accounts, counters, usage (policies through `policy`). */
+  control: ControlRepository;
+  /** The policy in force for a user (use-cases/policies.ts: cached a few seconds). */
+  policy: (userId: string) => Promise<Policy>;
 }
 
 /** Purges cached copies of what a use case just changed; never fails the change itself. */

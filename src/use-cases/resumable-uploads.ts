@@ -1,4 +1,5 @@
 import { canManage, type Principal } from "../domain/access";
+import type { Policy } from "../domain/policy";
 import { fail, type Outcome, ok } from "../domain/result";
 import type { ImageRow } from "../storage/schema";
 import type { Deps } from "./deps";
@@ -7,11 +8,16 @@ import { queueStoredUpload } from "./enqueue-processing";
 /** What the resumable-upload use cases use. */
 export type ResumableDeps = Pick<Deps, "images" | "store" | "events" | "now" | "log" | "metrics">;
 
+/** What claiming a slot needs on top: the owner's account and policy. */
+export type ClaimDeps = ResumableDeps & Pick<Deps, "control" | "policy">;
+
 /** A claimed upload slot: the session may now receive bytes until `expiresAt`. */
 export interface ResumableClaim {
   image: ImageRow;
   claim: number;
   expiresAt: number;
+  /** The owner's policy: the session refuses formats and sizes it does not allow. */
+  policy: Policy;
 }
 
 /**
@@ -19,7 +25,7 @@ export interface ResumableClaim {
  * cheap checks: a declared length over the limit or unlike the size declared at creation.
  */
 export async function claimResumableUpload(
-  deps: ResumableDeps,
+  deps: ClaimDeps,
   input: {
     principal: Principal;
     imageId: string;
@@ -31,19 +37,37 @@ export async function claimResumableUpload(
 ): Promise<Outcome<ResumableClaim>> {
   const image = await deps.images.get(input.imageId);
   if (!image || !canManage(image, input.principal)) return fail("image_not_found");
+  if (await deps.control.isSuspended(image.ownerId)) {
+    return fail("account_suspended", "This account is suspended.");
+  }
+  const policy = await deps.policy(image.ownerId);
+  const maxBytes = Math.min(input.maxBytes, policy.maxUploadBytes);
   if (input.length < 1) return fail("bad_request", "The upload is empty.");
-  if (input.length > input.maxBytes) {
-    return fail("upload_too_large", `Resumable uploads are limited to ${input.maxBytes} bytes.`);
+  if (input.length > maxBytes) {
+    return fail("upload_too_large", `Resumable uploads are limited to ${maxBytes} bytes.`);
   }
   if (image.declaredSize !== null && input.length !== image.declaredSize) {
     return fail("size_mismatch", `Declared ${image.declaredSize} bytes, not ${input.length}.`);
   }
   const now = deps.now();
   const expiresAt = now + input.ttlSeconds * 1000;
-  const claim = await deps.images.claimResumable(image.id, input.uploadId, expiresAt, now);
-  if (claim === null) return fail("upload_already_used", `The image is ${image.status}.`);
+  const storage = {
+    ownerId: image.ownerId,
+    length: input.length,
+    maxStorageBytes: policy.maxStorageBytes,
+  };
+  const claim = await deps.images.claimResumable(image.id, input.uploadId, expiresAt, now, storage);
+  if (claim === null) {
+    if (await deps.images.overStorage(image.id, storage)) {
+      return fail(
+        "quota_exceeded",
+        `maxStorageBytes: at most ${policy.maxStorageBytes} bytes stored.`,
+      );
+    }
+    return fail("upload_already_used", `The image is ${image.status}.`);
+  }
   deps.metrics.record({ name: "upload.resumable", outcome: "started", imageId: image.id });
-  return ok({ image, claim, expiresAt });
+  return ok({ image, claim, expiresAt, policy });
 }
 
 /** Gives the slot back from a session that ended without an upload (terminated, refused, expired). */

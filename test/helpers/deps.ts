@@ -2,9 +2,11 @@ import type { EventProducer } from "../../src/events/producer";
 import { createLogger } from "../../src/observability/logger";
 import { D1MetricsSink } from "../../src/observability/metrics";
 import { ImageEvent } from "../../src/pipeline/messages";
+import { ControlRepository } from "../../src/storage/control-repository";
 import { ImageRepository } from "../../src/storage/image-repository";
 import { ObjectStore } from "../../src/storage/object-store";
 import type { CacheInvalidator, Deps } from "../../src/use-cases/deps";
+import { controlPlane } from "../../src/use-cases/policies";
 
 /** One purge a use case asked for. */
 export interface RecordedPurge {
@@ -50,6 +52,10 @@ export function testDeps(
     log: createLogger({ worker: "test" }, (line) => lines.push(line)),
     metrics: new D1MetricsSink(bindings.DB, "test"),
     invalidate,
+    ...controlPlane(
+      new ControlRepository(bindings.DB),
+      createLogger({ worker: "test" }, () => undefined),
+    ),
     purges: invalidate.purges,
     edge: null,
     sent: events.sent,

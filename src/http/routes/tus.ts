@@ -144,7 +144,8 @@ async function startSession(
     claim: claimed.claim,
     length: input.length,
     expiresAt: claimed.expiresAt,
-    maxPixels: config.maxPixels,
+    maxPixels: Math.min(config.maxPixels, claimed.policy.maxPixels),
+    allowedFormats: claimed.policy.allowedFormats,
   });
   return { uploadId, info };
 }

@@ -1,0 +1,130 @@
+import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
+import { z } from "zod";
+import { ApiError } from "../../domain/errors";
+import { PolicyOverride } from "../../domain/policy";
+import { isValidAuditCursor } from "../../storage/control-repository";
+import {
+  auditLog,
+  deleteUserPolicy,
+  effectivePolicy,
+  globalPolicy,
+  setGlobalPolicy,
+  setUserPolicy,
+  userOverride,
+} from "../../use-cases/policies";
+import type { AppEnv, UserEnv } from "../context";
+import { requireJsonBody, requireUserToken } from "../middleware";
+import { orThrow } from "../outcome";
+import { decimalInteger, validate } from "../validate";
+
+/** Admin routes: a user token with `admin: true` (API keys never are); others get 403. */
+function requireAdmin() {
+  return createMiddleware<AppEnv & UserEnv>(async (c, next) => {
+    if (!c.get("user").admin) throw new ApiError("forbidden");
+    return next();
+  });
+}
+
+const UserId = z.string().min(1).max(128);
+const AuditQuery = z.strictObject({
+  cursor: z.string().max(100).refine(isValidAuditCursor, "is not a valid cursor").optional(),
+  limit: decimalInteger(1, 100).default(50),
+});
+
+const NO_STORE = { "Cache-Control": "private, no-store" };
+
+function userIdParam(raw: string | undefined): string {
+  const parsed = UserId.safeParse(raw);
+  if (!parsed.success) throw new ApiError("not_found", "No such user.");
+  return parsed.data;
+}
+
+/** `/v1/admin`: policies, suspensions (moderation.ts adds decisions) and the audit log. */
+export const adminApp = new Hono<AppEnv>()
+  .use(requireUserToken(), requireAdmin())
+  .get("/policies", async (c) => {
+    const { document, effective } = await globalPolicy(c.get("services").policyDeps);
+    return c.json({ document, effective }, 200, NO_STORE);
+  })
+  .put("/policies", requireJsonBody(), validate("json", PolicyOverride), async (c) => {
+    const deps = c.get("services").policyDeps;
+    const { version } = orThrow(
+      await setGlobalPolicy(deps, { principal: c.get("user"), document: c.req.valid("json") }),
+    );
+    const { document, effective } = await globalPolicy(deps);
+    return c.json({ version, document, effective }, 200, NO_STORE);
+  })
+  .get("/policies/users/:userId", async (c) => {
+    const deps = c.get("services").policyDeps;
+    const userId = userIdParam(c.req.param("userId"));
+    return c.json(
+      {
+        userId,
+        document: await userOverride(deps, userId),
+        effective: await effectivePolicy(deps, userId),
+      },
+      200,
+      NO_STORE,
+    );
+  })
+  .put(
+    "/policies/users/:userId",
+    requireJsonBody(),
+    validate("json", PolicyOverride),
+    async (c) => {
+      const deps = c.get("services").policyDeps;
+      const userId = userIdParam(c.req.param("userId"));
+      const { version } = orThrow(
+        await setUserPolicy(deps, {
+          principal: c.get("user"),
+          userId,
+          document: c.req.valid("json"),
+        }),
+      );
+      return c.json(
+        {
+          userId,
+          version,
+          document: await userOverride(deps, userId),
+          effective: await effectivePolicy(deps, userId),
+        },
+        200,
+        NO_STORE,
+      );
+    },
+  )
+  .delete("/policies/users/:userId", async (c) => {
+    orThrow(
+      await deleteUserPolicy(c.get("services").policyDeps, {
+        principal: c.get("user"),
+        userId: userIdParam(c.req.param("userId")),
+      }),
+    );
+    return c.body(null, 204);
+  })
+  .get("/audit", validate("query", AuditQuery), async (c) => {
+    const { cursor, limit } = c.req.valid("query");
+    const page = orThrow(
+      await auditLog(c.get("services").policyDeps, {
+        principal: c.get("user"),
+        limit,
+        cursor: cursor ?? null,
+      }),
+    );
+    return c.json(
+      {
+        items: page.items.map((e) => ({
+          id: e.id,
+          at: new Date(e.at).toISOString(),
+          actor: e.actor,
+          action: e.action,
+          target: e.target,
+          detail: JSON.parse(e.detail) as unknown,
+        })),
+        nextCursor: page.nextCursor,
+      },
+      200,
+      NO_STORE,
+    );
+  });
