@@ -324,7 +324,11 @@ export class UploadSession extends DurableObject<Env> {
     if (verdict.kind === "need_more") return null;
     if (verdict.kind === "refused") return refusal(verdict.code, verdict.detail, state);
     if (!state.allowedFormats.includes(verdict.format)) {
-      return refusal("unsupported_format", `${verdict.format} uploads are not allowed here.`, state);
+      return refusal(
+        "unsupported_format",
+        `${verdict.format} uploads are not allowed here.`,
+        state,
+      );
     }
     state.probed = true;
     return null;
