@@ -30,7 +30,6 @@ const baseLog = createLogger({ worker: "processor" });
 
 /** The processing deps for one batch or sweep, from the parsed configuration. */
 function buildDeps(env: ProcessorEnv, config: ProcessorConfig): ProcessorDeps {
-  const options = stageOptions(config);
   const events = queueProducer(env.EVENTS);
   const edge = edgePurgePort(env);
   return {
@@ -42,7 +41,8 @@ function buildDeps(env: ProcessorEnv, config: ProcessorConfig): ProcessorDeps {
     metrics: new D1MetricsSink(env.DB, "processor"),
     invalidate: relayInvalidator({ edge, events, log: baseLog }),
     edge,
-    transform: (bytes, stage) => transformImage(bytes, options[stage], codecs),
+    transform: (bytes, stage, policy) =>
+      transformImage(bytes, stageOptions(config, policy)[stage], codecs),
     maxInputBytes: config.maxInputBytes,
     search: new SearchRepository(env.DB),
     albums: new AlbumRepository(env.DB),

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { MetadataPolicy } from "../pipeline/types";
 import type { EdgePurgePort } from "../use-cases/purge-cache";
 import type { SweepSettings } from "../use-cases/sweep";
 import { ConfigError } from "./env";
@@ -13,7 +12,6 @@ export type ProcessorEnv = Pick<
   | "EDGE"
   | "MAX_PIXELS"
   | "MAX_INPUT_BYTES"
-  | "METADATA_POLICY"
   | "SWEEP_PENDING_TTL_SECONDS"
   | "SWEEP_UPLOADED_STALE_SECONDS"
   | "SWEEP_PROCESSING_STALE_SECONDS"
@@ -32,7 +30,6 @@ const digits = (fallback: number) =>
 const ProcessorEnvSchema = z.object({
   MAX_PIXELS: digits(0),
   MAX_INPUT_BYTES: digits(32 * 1024 * 1024),
-  METADATA_POLICY: z.enum(["strip", "keep-copyright"]).default("strip"),
   SWEEP_PENDING_TTL_SECONDS: digits(86_400),
   SWEEP_UPLOADED_STALE_SECONDS: digits(60),
   SWEEP_PROCESSING_STALE_SECONDS: digits(120),
@@ -47,7 +44,6 @@ export interface ProcessorConfig {
   maxPixels: number;
   /** The largest upload read into the isolate. */
   maxInputBytes: number;
-  metadata: MetadataPolicy;
   sweep: SweepSettings;
 }
 
@@ -61,7 +57,6 @@ export function loadProcessorConfig(env: ProcessorEnv): ProcessorConfig {
   return {
     maxPixels: e.MAX_PIXELS,
     maxInputBytes: e.MAX_INPUT_BYTES,
-    metadata: { keepCopyrightAndCamera: e.METADATA_POLICY === "keep-copyright" },
     sweep: {
       pendingTtlMs: e.SWEEP_PENDING_TTL_SECONDS * 1000,
       uploadedStaleMs: e.SWEEP_UPLOADED_STALE_SECONDS * 1000,

@@ -25,7 +25,7 @@ import { SettingsRepository } from "../storage/settings-repository";
 import { ShareRepository } from "../storage/share-repository";
 import { ZonePurgeClient } from "../storage/zone-purge";
 import { authenticateApiKey } from "../use-cases/api-keys";
-import { controlPlane } from "../use-cases/policies";
+import { controlPlane, effectivePolicy } from "../use-cases/policies";
 import { edgeInvalidator } from "../use-cases/purge-cache";
 import type { AppEnv, UserEnv } from "./context";
 import { DELIVERY_COOKIE } from "./cookies";
@@ -122,6 +122,7 @@ export function services() {
       shareDeps: {
         images,
         albums,
+        policy: (userId: string) => effectivePolicy({ control, log, now: Date.now }, userId),
         shares: new ShareRepository(c.env.DB),
         now: Date.now,
         metrics,

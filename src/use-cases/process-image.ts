@@ -1,4 +1,6 @@
 import { contentTypeFor } from "../domain/images";
+import type { Policy } from "../domain/policy";
+import { fail } from "../pipeline/bytes";
 import type {
   ImageDeleted,
   ImageEvent,
@@ -6,9 +8,9 @@ import type {
   SlowVariantsRequested,
 } from "../pipeline/messages";
 import { DEFAULT_TRANSFORM_OPTIONS } from "../pipeline/presets";
+import { sniffFormat } from "../pipeline/sniff";
 import type {
   EncodedVariant,
-  MetadataPolicy,
   Result,
   TransformError,
   TransformOptions,
@@ -26,21 +28,32 @@ import { type IndexerDeps, indexAlbum, indexImages } from "./search-index";
  */
 export type TransformStage = "primary" | "slow";
 
-/** Runs the WASM transform on one upload for one stage. */
+/** Runs the WASM transform on one upload for one stage, under its owner's policy. */
 export type TransformFn = (
   bytes: Uint8Array,
   stage: TransformStage,
+  policy: Policy,
 ) => Promise<Result<TransformOutput, TransformError>>;
 
-/** The transform options of each stage, from the processor's settings. */
-export function stageOptions(settings: {
-  maxPixels: number;
-  metadata: MetadataPolicy;
-}): Record<TransformStage, TransformOptions> {
+/**
+ * The transform options of each stage: the processor's own pixel ceiling, and the owner's
+ * policy for pixels, preset sizes and metadata.
+ */
+export function stageOptions(
+  settings: { maxPixels: number },
+  policy: Policy,
+): Record<TransformStage, TransformOptions> {
+  const ceiling = settings.maxPixels > 0 ? settings.maxPixels : DEFAULT_TRANSFORM_OPTIONS.maxPixels;
+  const sizes = policy.variantPresets;
   const base: TransformOptions = {
     ...DEFAULT_TRANSFORM_OPTIONS,
-    maxPixels: settings.maxPixels > 0 ? settings.maxPixels : DEFAULT_TRANSFORM_OPTIONS.maxPixels,
-    metadata: settings.metadata,
+    maxPixels: Math.min(ceiling, policy.maxPixels),
+    presets: DEFAULT_TRANSFORM_OPTIONS.presets.map((p) => ({
+      name: p.name,
+      maxWidth: sizes[p.name].width,
+      maxHeight: sizes[p.name].height,
+    })),
+    metadata: { keepCopyrightAndCamera: policy.metadataPolicy === "keep_copyright" },
   };
   const avif = base.avifPresets;
   return {
@@ -160,7 +173,12 @@ export async function handleImageUploaded(
     );
     return "failed";
   }
-  const result = await deps.transform(upload, "primary");
+  const policy = await deps.policy(claimed.ownerId);
+  const format = sniffFormat(upload);
+  const result =
+    format !== null && !(policy.allowedFormats as readonly string[]).includes(format)
+      ? fail("unsupported_format", `${format} uploads are not allowed by the owner's policy.`)
+      : await deps.transform(upload, "primary", policy);
   if (!result.ok) {
     await images.markFailed(
       event.imageId,
@@ -251,7 +269,7 @@ export async function handleSlowVariants(
   // Only what the primary stage read can reach the slow stage: the size was checked there.
   const upload = await deps.store.readUpload(event.imageId);
   if (!upload) return "stale";
-  const result = await deps.transform(upload, "slow");
+  const result = await deps.transform(upload, "slow", await deps.policy(image.ownerId));
   if (!result.ok) {
     deps.log.warn("slow_variants_failed", { imageId: event.imageId, code: result.error.code });
     return "failed";

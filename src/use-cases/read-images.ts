@@ -42,11 +42,16 @@ export async function listImages(
   };
 }
 
-/** The path of a variant of the served revision, for the caller to sign as a view URL. */
+/** The path of a variant of the served revision and how long its signature may live. */
 export async function viewPath(
-  deps: Pick<Deps, "images">,
-  input: { imageId: string; principal: Principal | null; variant: VariantName },
-): Promise<Outcome<string>> {
+  deps: Pick<Deps, "images" | "policy">,
+  input: {
+    imageId: string;
+    principal: Principal | null;
+    variant: VariantName;
+    maxTtlSeconds: number;
+  },
+): Promise<Outcome<{ path: string; ttlSeconds: number }>> {
   const found = await getImage(deps, input);
   if (!found.ok) return found;
   const { image, variants } = found.value;
@@ -57,7 +62,12 @@ export async function viewPath(
   if (!variants.some((v) => v.name === input.variant)) {
     return fail("variant_not_found", `No '${input.variant}' variant.`);
   }
-  return ok(`/d/${image.id}/${image.servedRevision}/${input.variant}`);
+  // The owner's policy may keep signed views shorter than the deployment does.
+  const policy = await deps.policy(image.ownerId);
+  return ok({
+    path: `/d/${image.id}/${image.servedRevision}/${input.variant}`,
+    ttlSeconds: Math.min(input.maxTtlSeconds, policy.signedUrlMaxTtl),
+  });
 }
 
 /** The raw upload, for its owner: what it is and how to read it. */

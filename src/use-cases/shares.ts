@@ -26,7 +26,7 @@ export interface RateLimiter {
 }
 
 /** What the share use cases use. */
-export type ShareDeps = Pick<Deps, "images" | "now" | "metrics"> & {
+export type ShareDeps = Pick<Deps, "images" | "now" | "metrics" | "policy"> & {
   shares: ShareRepository;
   albums: AlbumRepository;
   limits: ShareLimits;
@@ -98,7 +98,13 @@ export async function createShare(
     return fail("image_not_ready", "Share an image once it has been processed.");
   }
   const now = deps.now();
-  const expiry = shareExpiry(input.options.expiresIn, deps.limits, now);
+  // The owner's policy may keep share links shorter than the deployment does.
+  const policy = await deps.policy(t.ownerId);
+  const limits = {
+    ...deps.limits,
+    maxTtlSeconds: Math.min(deps.limits.maxTtlSeconds, policy.shareMaxTtl),
+  };
+  const expiry = shareExpiry(input.options.expiresIn, limits, now);
   if (!expiry.ok) return expiry;
   const token = newShareToken();
   const { password, allowedReferers } = input.options;

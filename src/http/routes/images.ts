@@ -154,14 +154,15 @@ export const imagesApp = new Hono<AppEnv>()
     async (c) => {
       const { config, deps } = c.get("services");
       const { variant, redirect } = c.req.valid("query");
-      const path = orThrow(
+      const { path, ttlSeconds } = orThrow(
         await viewPath(deps, {
           imageId: customMethodId(c.req.param("idView"), "view"),
           principal: c.get("principal"),
           variant,
+          maxTtlSeconds: config.viewUrlTtlSeconds,
         }),
       );
-      const expires = nowSeconds() + config.viewUrlTtlSeconds;
+      const expires = nowSeconds() + ttlSeconds;
       const query = await signPath(config.signing, "view", path, expires);
       const url = new URL(`${path}?${query}`, c.req.url).toString();
       c.header("Cache-Control", "private, no-store");
