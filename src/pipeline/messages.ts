@@ -36,6 +36,8 @@ export const PurgeTarget = z.discriminatedUnion("kind", [
     newestRevision: z.number().int().positive(),
   }),
   z.object({ kind: z.literal("hotlink_rules"), ownerId: z.string().min(1).max(256) }),
+  /** Everything of one owner (a suspension): their profile and every cached image. */
+  z.object({ kind: z.literal("owner"), ownerId: z.string().min(1).max(256) }),
 ]);
 
 /** Why cached copies must go (the takedown metric's outcome names it). */
@@ -46,6 +48,7 @@ export const PurgeReason = z.enum([
   "variants",
   "hotlink_rules",
   "moderation",
+  "suspension",
 ]);
 
 /**

@@ -1,11 +1,20 @@
 import type { HotlinkRules } from "../domain/hotlink";
+
+/** What the view path needs to know of an owner, cached with their images. */
+export interface OwnerProfile {
+  /** Their own hotlink rules; null when they never set any (the policy's defaults apply). */
+  rules: HotlinkRules | null;
+  /** A suspended owner's images are served nowhere. */
+  suspended: boolean;
+}
+
 import { FORMAT_CHOICES, type FormatChoice, VARIANT_NAMES } from "../domain/images";
 
 /**
  * The only code that knows the delivery cache's key layout (Cache API, `caches.default`).
  *
  *   {CACHE_ORIGIN}/r/{id}/{slot}/{variant}/{choice}   one rendition's bytes and metadata
- *   {CACHE_ORIGIN}/hotlink/{owner}                    one owner's hotlink rules (JSON)
+ *   {CACHE_ORIGIN}/owner/{owner}                      one owner's profile: hotlink rules, suspension
  *
  * `slot` is `current` (the stable URL: whatever revision is served) or a revision number
  * (revisioned and signed URLs); `choice` is a format class (`n-avif-webp`, `n-basic`, ...)
@@ -18,7 +27,7 @@ const CACHE_ORIGIN = "https://delivery-cache.image-host.internal";
 /** How long entries live without a purge: a backstop, since every change purges them. */
 const CURRENT_SLOT_TTL_SECONDS = 3600;
 const REVISION_SLOT_TTL_SECONDS = 30 * 86400;
-const RULES_TTL_SECONDS = 86400;
+const OWNER_TTL_SECONDS = 86400;
 
 /** Revisions below the newest whose entries a purge still deletes (older ones were purged when they were replaced). */
 const PURGED_REVISIONS = 3;
@@ -77,8 +86,8 @@ function entryKey(ref: EntryRef): string {
   return `${CACHE_ORIGIN}/r/${ref.imageId}/${ref.slot}/${ref.variant}/${choiceSegment(ref.choice)}`;
 }
 
-function rulesKey(ownerId: string): string {
-  return `${CACHE_ORIGIN}/hotlink/${encodeURIComponent(ownerId)}`;
+function ownerKey(ownerId: string): string {
+  return `${CACHE_ORIGIN}/owner/${encodeURIComponent(ownerId)}`;
 }
 
 function parseMeta(header: string | null): RenditionMeta | null {
@@ -152,34 +161,37 @@ export class DeliveryCache {
     return (await Promise.all(deletions)).filter(Boolean).length;
   }
 
-  /** An owner's cached hotlink rules, or null. */
-  async getRules(ownerId: string): Promise<HotlinkRules | null> {
-    const hit = await this.cache.match(rulesKey(ownerId));
+  /** An owner's cached profile (hotlink rules, suspension), or null. */
+  async getOwnerProfile(ownerId: string): Promise<OwnerProfile | null> {
+    const hit = await this.cache.match(ownerKey(ownerId));
     if (!hit) return null;
     try {
-      return (await hit.json()) as HotlinkRules;
+      const value = (await hit.json()) as Partial<OwnerProfile>;
+      return typeof value.suspended === "boolean" && value.rules !== undefined
+        ? { rules: value.rules, suspended: value.suspended }
+        : null;
     } catch {
       return null;
     }
   }
 
-  /** Caches an owner's hotlink rules. */
-  async putRules(ownerId: string, rules: HotlinkRules): Promise<void> {
+  /** Caches an owner's profile. */
+  async putOwnerProfile(ownerId: string, profile: OwnerProfile): Promise<void> {
     const tags = await ownerTags(ownerId);
     await this.cache.put(
-      rulesKey(ownerId),
-      new Response(JSON.stringify(rules), {
+      ownerKey(ownerId),
+      new Response(JSON.stringify(profile), {
         headers: {
           "Content-Type": "application/json",
-          "Cache-Control": `public, max-age=${RULES_TTL_SECONDS}`,
+          "Cache-Control": `public, max-age=${OWNER_TTL_SECONDS}`,
           "Cache-Tag": `${tags.rules},${tags.owner}`,
         },
       }),
     );
   }
 
-  /** Forgets an owner's cached hotlink rules. */
-  async deleteRules(ownerId: string): Promise<void> {
-    await this.cache.delete(rulesKey(ownerId));
+  /** Forgets an owner's cached profile. */
+  async deleteOwnerProfile(ownerId: string): Promise<void> {
+    await this.cache.delete(ownerKey(ownerId));
   }
 }

@@ -44,8 +44,9 @@ export const CANDIDATES = 2000;
 // Column weights for bm25: a word in the title counts most, then tags, description, albums.
 const RANK = sql.raw("bm25(search_fts, 10.0, 3.0, 5.0, 2.0, 0.0)");
 
-/** Served publicly: public, not blocked, with a revision to show. */
-const PUBLIC = sql`(i.visibility = 'public' and i.moderation = 'allowed' and i.served_revision is not null)`;
+/** Served publicly: public, not blocked, with a revision to show, its owner not suspended. */
+const PUBLIC = sql`(i.visibility = 'public' and i.moderation = 'allowed' and i.served_revision is not null
+  and not exists (select 1 from accounts ac where ac.user_id = i.owner_id and ac.suspended_at is not null))`;
 
 /** Whether a search cursor is well formed (rank cursors and date cursors). */
 export function isValidSearchCursor(cursor: string): boolean {

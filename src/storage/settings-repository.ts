@@ -14,11 +14,16 @@ export class SettingsRepository {
 
   /** An owner's hotlink rules; the defaults when they never set any. */
   async hotlinkRules(ownerId: string): Promise<HotlinkRules> {
+    return (await this.customHotlinkRules(ownerId)) ?? DEFAULT_HOTLINK_RULES;
+  }
+
+  /** The hotlink rules an owner set, or null when they never set any. */
+  async customHotlinkRules(ownerId: string): Promise<HotlinkRules | null> {
     const [row] = await this.db
       .select()
       .from(hotlinkSettings)
       .where(eq(hotlinkSettings.ownerId, ownerId));
-    if (!row) return DEFAULT_HOTLINK_RULES;
+    if (!row) return null;
     return {
       allowedReferers: stringList(row.allowedReferers),
       allowEmptyReferer: row.allowEmptyReferer,

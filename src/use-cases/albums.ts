@@ -9,7 +9,7 @@ import type { Deps } from "./deps";
 import { requestIndexing } from "./search-index";
 
 /** What the album use cases use. */
-export type AlbumDeps = Pick<Deps, "images" | "events" | "now" | "metrics" | "log"> & {
+export type AlbumDeps = Pick<Deps, "images" | "events" | "now" | "metrics" | "log" | "control"> & {
   albums: AlbumRepository;
 };
 
@@ -86,6 +86,9 @@ export async function getAlbum(
 ): Promise<Outcome<AlbumView>> {
   const album = await deps.albums.get(input.albumId);
   if (!album || !canSeeAlbum(album, input.principal)) return fail("album_not_found");
+  if (!canManage(album, input.principal) && (await deps.control.isSuspended(album.ownerId))) {
+    return fail("album_not_found");
+  }
   const page = await deps.albums.images(album.id, input.limit, input.cursor);
   const owner = canManage(album, input.principal);
   return ok(

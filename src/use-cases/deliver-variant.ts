@@ -1,5 +1,6 @@
 import {
   type BlockedResponse,
+  DEFAULT_HOTLINK_RULES,
   hotlinkBeforeOwner,
   hotlinkWithOwner,
   type RefererOrigin,
@@ -11,11 +12,13 @@ import {
   isPubliclyServable,
   type VariantName,
 } from "../domain/images";
+import { secondsUntilNextDay } from "../domain/policy";
 import { fail, type Outcome, ok } from "../domain/result";
 import { sliceStream } from "../domain/stream-slice";
 import type { DeliveryCache, EntryRef, RenditionMeta } from "../storage/delivery-cache";
 import type { Deps } from "./deps";
-import { hotlinkRulesFor, type RulesDeps } from "./hotlink-settings";
+import { spendBudget } from "./hotlink-budget";
+import { ownerProfileFor, type ProfileDeps } from "./owner-profile";
 
 /** Who is asking: an unsigned public URL (hotlink rules apply), a verified signed URL or cookie, or an opened share. */
 export type Viewer =
@@ -61,30 +64,60 @@ export interface Rendition {
 }
 
 /** What the view gets. */
-export type Delivery = Rendition | { kind: "blocked"; response: BlockedResponse };
+export type Delivery =
+  | Rendition
+  | { kind: "blocked"; response: BlockedResponse }
+  /** The owner's daily budget of embedded views is spent. */
+  | { kind: "over_budget"; response: "placeholder" | "429"; retryAfterSeconds: number };
 
-/** What delivery uses: D1 and R2 on a miss only, the edge cache, the rules sources. */
-export type DeliveryDeps = Pick<Deps, "images" | "store" | "log"> &
-  RulesDeps & { cache: DeliveryCache };
+/** What delivery uses: D1 and R2 on a miss only, the edge cache, the owner's profile. */
+export type DeliveryDeps = Pick<Deps, "images" | "store" | "log" | "policy"> &
+  ProfileDeps & { cache: DeliveryCache };
 
-async function hotlinkVerdict(
+/**
+ * What the owner decides about this view, on hits and misses alike: a suspended owner's
+ * images are not found; on unsigned URLs their hotlink rules (or the policy's defaults) and
+ * the daily budget of embedded views apply. Null: serve it.
+ */
+async function ownerVerdict(
   deps: DeliveryDeps,
   viewer: Viewer,
   ownerId: string,
-): Promise<Delivery | null> {
-  if (viewer.kind === "signed") return null;
+): Promise<Outcome<Delivery | null>> {
+  const profile = await ownerProfileFor(deps, ownerId);
+  if (profile.suspended) return fail("image_not_found");
+  if (viewer.kind === "signed") return ok(null);
   if (viewer.kind === "share") {
-    return shareRefererAllowed(viewer.referer, viewer.ownHost, viewer.allowedReferers)
-      ? null
-      : { kind: "blocked", response: "403" };
+    return ok(
+      shareRefererAllowed(viewer.referer, viewer.ownHost, viewer.allowedReferers)
+        ? null
+        : { kind: "blocked", response: "403" },
+    );
   }
-  if (hotlinkBeforeOwner(viewer.referer, viewer.ownHost, viewer.globalAllowed) === "allowed") {
-    return null;
+  const policy = await deps.policy(ownerId);
+  const globalAllowed = [...viewer.globalAllowed, ...policy.hotlinkAllowedReferers];
+  if (hotlinkBeforeOwner(viewer.referer, viewer.ownHost, globalAllowed) === "allowed") {
+    return ok(null);
   }
-  const rules = await hotlinkRulesFor(deps, ownerId);
-  return hotlinkWithOwner(viewer.referer, viewer.globalAllowed, rules) === "allowed"
-    ? null
-    : { kind: "blocked", response: rules.blockedResponse };
+  const rules = profile.rules ?? {
+    ...DEFAULT_HOTLINK_RULES,
+    allowEmptyReferer: policy.hotlinkAllowEmptyReferer,
+  };
+  if (hotlinkWithOwner(viewer.referer, globalAllowed, rules) !== "allowed") {
+    return ok({ kind: "blocked", response: rules.blockedResponse });
+  }
+  // Only views embedded on other sites spend the owner's hotlink budget.
+  if (
+    viewer.referer.kind === "site" &&
+    !(await spendBudget(deps, `hotlink:${ownerId}`, policy.hotlinkRequestsPerDay))
+  ) {
+    return ok({
+      kind: "over_budget",
+      response: policy.overBudgetResponse,
+      retryAfterSeconds: secondsUntilNextDay(deps.now()),
+    });
+  }
+  return ok(null);
 }
 
 /**
@@ -110,10 +143,10 @@ export async function deliverVariant(
       await hit.body.cancel();
       return fail("image_not_found");
     }
-    const blocked = await hotlinkVerdict(deps, input.viewer, meta.ownerId);
-    if (blocked) {
+    const verdict = await ownerVerdict(deps, input.viewer, meta.ownerId);
+    if (!verdict.ok || verdict.value) {
       await hit.body.cancel();
-      return ok(blocked);
+      return verdict.ok && verdict.value ? ok(verdict.value) : fail("image_not_found");
     }
     let body: ReadableStream<Uint8Array> | null = hit.body;
     const take = () => {
@@ -166,8 +199,9 @@ async function deliverFromOrigin(
       `This variant is stored as ${rows.map((r) => r.format).join(", ")}.`,
     );
   }
-  const blocked = await hotlinkVerdict(deps, input.viewer, image.ownerId);
-  if (blocked) return ok(blocked);
+  const verdict = await ownerVerdict(deps, input.viewer, image.ownerId);
+  if (!verdict.ok) return verdict;
+  if (verdict.value) return ok(verdict.value);
   const meta: RenditionMeta = {
     ownerId: image.ownerId,
     publiclyServable,

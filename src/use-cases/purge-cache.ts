@@ -5,7 +5,7 @@ import type { CachePurgeRequested, PurgeReason, PurgeTarget } from "../pipeline/
 import { type DeliveryCache, imageTag, ownerTags } from "../storage/delivery-cache";
 import type { ZonePurgeClient } from "../storage/zone-purge";
 import type { CacheInvalidator } from "./deps";
-import { forgetHotlinkRules } from "./hotlink-settings";
+import { forgetOwnerProfile } from "./owner-profile";
 
 /**
  * A second local delete this long after the first catches an entry that a request which
@@ -45,14 +45,16 @@ async function deleteLocal(cache: DeliveryCache, target: PurgeTarget): Promise<v
   if (target.kind === "image") {
     await cache.deleteImage(target.imageId, target.newestRevision);
   } else {
-    forgetHotlinkRules(target.ownerId);
-    await cache.deleteRules(target.ownerId);
+    // Rules and suspension live in the owner's profile, which every view reads (memo first).
+    forgetOwnerProfile(target.ownerId);
+    await cache.deleteOwnerProfile(target.ownerId);
   }
 }
 
 async function tagsOf(target: PurgeTarget): Promise<string[]> {
   if (target.kind === "image") return [imageTag(target.imageId)];
-  return [(await ownerTags(target.ownerId)).rules];
+  const tags = await ownerTags(target.ownerId);
+  return target.kind === "owner" ? [tags.owner, tags.rules] : [tags.rules];
 }
 
 /**

@@ -9,11 +9,18 @@ export type OpenObject = (options: R2GetOptions) => Promise<R2ObjectBody | R2Obj
 
 /** An image as its viewer may see it: 404 unless they may view it (never a 403). */
 export async function getImage(
-  deps: Pick<Deps, "images">,
+  deps: Pick<Deps, "images" | "control">,
   input: { imageId: string; principal: Principal | null },
 ): Promise<Outcome<ImageWithVariants>> {
   const found = await deps.images.getWithVariants(input.imageId);
   if (!found || !canView(found.image, input.principal)) return fail("image_not_found");
+  // A suspended owner's images are hidden from everyone but the owner and admins.
+  if (
+    !canManage(found.image, input.principal) &&
+    (await deps.control.isSuspended(found.image.ownerId))
+  ) {
+    return fail("image_not_found");
+  }
   return ok(found);
 }
 
@@ -44,7 +51,7 @@ export async function listImages(
 
 /** The path of a variant of the served revision and how long its signature may live. */
 export async function viewPath(
-  deps: Pick<Deps, "images" | "policy">,
+  deps: Pick<Deps, "images" | "control" | "policy">,
   input: {
     imageId: string;
     principal: Principal | null;

@@ -26,7 +26,7 @@ export interface RateLimiter {
 }
 
 /** What the share use cases use. */
-export type ShareDeps = Pick<Deps, "images" | "now" | "metrics" | "policy"> & {
+export type ShareDeps = Pick<Deps, "images" | "now" | "metrics" | "policy" | "control"> & {
   shares: ShareRepository;
   albums: AlbumRepository;
   limits: ShareLimits;
@@ -189,7 +189,9 @@ async function lookup(deps: ShareDeps, token: string): Promise<ShareWithTarget |
   const matches = await secretMatches(parts.secret, found?.share.secretDigest ?? "");
   if (!found || !matches) return null;
   const state = shareState(factsOf(found), deps.now());
-  return state === "active" || state === "exhausted" ? found : null;
+  if (state !== "active" && state !== "exhausted") return null;
+  const owner = found.image?.ownerId ?? found.album?.ownerId ?? "";
+  return (await deps.control.isSuspended(owner)) ? null : found;
 }
 
 /** An opened share: what to show, and the session to remember in the browser. */

@@ -13,6 +13,7 @@ import {
   setUserPolicy,
   userOverride,
 } from "../../use-cases/policies";
+import { setSuspension } from "../../use-cases/suspensions";
 import type { AppEnv, UserEnv } from "../context";
 import { requireJsonBody, requireUserToken } from "../middleware";
 import { orThrow } from "../outcome";
@@ -33,6 +34,8 @@ const AuditQuery = z.strictObject({
 });
 
 const NO_STORE = { "Cache-Control": "private, no-store" };
+
+const SuspendBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() });
 
 function userIdParam(raw: string | undefined): string {
   const parsed = UserId.safeParse(raw);
@@ -102,6 +105,23 @@ export const adminApp = new Hono<AppEnv>()
       }),
     );
     return c.body(null, 204);
+  })
+  .post("/users/:op{[^/]+:(?:suspend|unsuspend)}", async (c) => {
+    const raw = c.req.param("op");
+    const suspended = raw.endsWith(":suspend");
+    const userId = userIdParam(raw.slice(0, raw.lastIndexOf(":")));
+    let reason: string | null = null;
+    if (c.req.raw.body && c.req.header("Content-Length") !== "0") {
+      const body = SuspendBody.safeParse(await c.req.json().catch(() => null));
+      if (!body.success)
+        throw new ApiError("validation_failed", 'Send {"reason": "..."} or no body.');
+      reason = body.data.reason ?? null;
+    }
+    const { deps } = c.get("services");
+    const result = orThrow(
+      await setSuspension(deps, { principal: c.get("user"), userId, suspended, reason }),
+    );
+    return c.json(result, 200, NO_STORE);
   })
   .get("/audit", validate("query", AuditQuery), async (c) => {
     const { cursor, limit } = c.req.valid("query");

@@ -103,12 +103,27 @@ export async function serveView(c: Context<AppEnv>, view: ViewRequest): Promise<
       fill: req.method === "GET" && !req.headers.has("Range"),
     }),
   );
-  if (result.kind === "blocked") {
-    if (result.response === "403") throw new ApiError("hotlink_blocked");
+  if (result.kind === "blocked" || result.kind === "over_budget") {
+    const over = result.kind === "over_budget";
+    const retry: Record<string, string> = over
+      ? { "Retry-After": String(result.retryAfterSeconds) }
+      : {};
+    if (result.response !== "placeholder") {
+      throw over
+        ? new ApiError(
+            "rate_limited",
+            "This owner's daily budget of embedded views is spent.",
+            undefined,
+            retry,
+          )
+        : new ApiError("hotlink_blocked");
+    }
     const headers = imageSecurityHeaders();
     headers.set("Content-Type", "image/png");
     headers.set("Cache-Control", "no-store");
-    return new Response(req.method === "HEAD" ? null : placeholderPng(), { status: 403, headers });
+    for (const [name, value] of Object.entries(retry)) headers.set(name, value);
+    const body = req.method === "HEAD" ? null : placeholderPng();
+    return new Response(body, { status: over ? 429 : 403, headers });
   }
   // Whether this data centre's edge cache answered (no D1, no R2): for operators and clients.
   const headers: Record<string, string> = { "X-Cache": result.cached ? "HIT" : "MISS" };
