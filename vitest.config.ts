@@ -14,6 +14,16 @@ const TEST_SECRETS = {
 const ZONE = { CF_ZONE_ID: "test-zone", CF_API_TOKEN: "test-api-token" };
 const CF_API_BASE_URL = "https://cloudflare-api.stand-in/client/v4";
 
+/**
+ * The suite sends thousands of requests from one "client" in a minute: the gateway's limits
+ * are lifted for it, and the rate-limit tests swap in the tight ones below (real limiters).
+ */
+const RATE_LIMITS = {
+  API_LIMITER: { namespace_id: "1103", simple: { limit: 1_000_000, period: 60 as const } },
+  DELIVERY_LIMITER: { namespace_id: "1104", simple: { limit: 1_000_000, period: 60 as const } },
+  TEST_TIGHT_LIMITER: { namespace_id: "9001", simple: { limit: 3, period: 60 as const } },
+};
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   const bindings = { ...TEST_SECRETS, TEST_MIGRATIONS: migrations };
@@ -35,6 +45,7 @@ export default defineConfig(async () => {
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
                 bindings: { ...bindings, ...ZONE, CF_API_BASE_URL, CACHE_REFILL_GUARD_MS: "0" },
+                ratelimits: RATE_LIMITS,
                 // Every outbound fetch of the edge: only the purge client makes any.
                 outboundService: async (request) => {
                   const res = await cloudflareApi.fetch(request);

@@ -1,8 +1,10 @@
 import { Hono } from "hono";
 import { ApiError } from "../domain/errors";
+import { RATE_LIMITS } from "../domain/rate-limit";
 import type { AppEnv } from "./context";
 import { authenticate, corsPolicy, hardenResponses, requestId, services } from "./middleware";
 import { problemResponse } from "./problem";
+import { rateLimit } from "./rate-limit";
 import { adminApp } from "./routes/admin";
 import { albumsApp } from "./routes/albums";
 import { apiKeysApp } from "./routes/api-keys";
@@ -31,6 +33,10 @@ export function createApp() {
   app.use("/upload/*", corsPolicy());
   app.use(services());
   app.use("/v1/*", authenticate());
+  app.use("/v1/*", rateLimit(RATE_LIMITS.api, { stateOnSuccess: true }));
+  for (const prefix of ["/i/*", "/d/*", "/s/*"]) {
+    app.use(prefix, rateLimit(RATE_LIMITS.delivery, { stateOnSuccess: false }));
+  }
   app.route("/v1/images", imagesApp);
   app.route("/v1/settings", settingsApp);
   app.route("/v1/albums", albumsApp);

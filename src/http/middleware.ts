@@ -9,6 +9,7 @@ import { type SignedPurpose, verifyPath } from "../auth/url-signing";
 import { loadConfig } from "../config/env";
 import { hasScope, type Principal, type Scope } from "../domain/access";
 import { ApiError } from "../domain/errors";
+import { RATE_LIMITS } from "../domain/rate-limit";
 import { queueProducer } from "../events/producer";
 import { createLogger } from "../observability/logger";
 import { D1MetricsSink } from "../observability/metrics";
@@ -139,8 +140,14 @@ export function services() {
         metrics,
         limits: config.shares,
         unlockLimiters: {
-          perClient: bindingRateLimiter(c.env.SHARE_UNLOCK_CLIENT_LIMITER, 60),
-          perShare: bindingRateLimiter(c.env.SHARE_UNLOCK_LIMITER, 60),
+          perClient: bindingRateLimiter(
+            c.env.SHARE_UNLOCK_CLIENT_LIMITER,
+            RATE_LIMITS.shareUnlockClient.periodSeconds,
+          ),
+          perShare: bindingRateLimiter(
+            c.env.SHARE_UNLOCK_LIMITER,
+            RATE_LIMITS.shareUnlock.periodSeconds,
+          ),
         },
       },
     });

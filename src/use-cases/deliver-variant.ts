@@ -31,7 +31,13 @@ export type Viewer =
     }
   | { kind: "signed" }
   /** Through a share link that was opened (use-cases/shares.ts): its own Referer list applies. */
-  | { kind: "share"; referer: RefererOrigin; ownHost: string; allowedReferers: readonly string[] };
+  | {
+      kind: "share";
+      shareId: string;
+      referer: RefererOrigin;
+      ownHost: string;
+      allowedReferers: readonly string[];
+    };
 
 /** One view of one variant. */
 export interface DeliveryInput {
@@ -67,8 +73,13 @@ export interface Rendition {
 export type Delivery =
   | Rendition
   | { kind: "blocked"; response: BlockedResponse }
-  /** The owner's daily budget of embedded views is spent. */
-  | { kind: "over_budget"; response: "placeholder" | "429"; retryAfterSeconds: number };
+  /** A daily budget of views (the owner's embedded views, or one share link's) is spent. */
+  | {
+      kind: "over_budget";
+      response: "placeholder" | "429";
+      retryAfterSeconds: number;
+      detail: string;
+    };
 
 /** What delivery uses: D1 and R2 on a miss only, the edge cache, the owner's profile. */
 export type DeliveryDeps = Pick<Deps, "images" | "store" | "log" | "policy"> &
@@ -87,14 +98,21 @@ async function ownerVerdict(
   const profile = await ownerProfileFor(deps, ownerId);
   if (profile.suspended) return fail("image_not_found");
   if (viewer.kind === "signed") return ok(null);
-  if (viewer.kind === "share") {
-    return ok(
-      shareRefererAllowed(viewer.referer, viewer.ownHost, viewer.allowedReferers)
-        ? null
-        : { kind: "blocked", response: "403" },
-    );
-  }
   const policy = await deps.policy(ownerId);
+  const overBudget = (detail: string): Outcome<Delivery> =>
+    ok({
+      kind: "over_budget",
+      response: policy.overBudgetResponse,
+      retryAfterSeconds: secondsUntilNextDay(deps.now()),
+      detail,
+    });
+  if (viewer.kind === "share") {
+    if (!shareRefererAllowed(viewer.referer, viewer.ownHost, viewer.allowedReferers)) {
+      return ok({ kind: "blocked", response: "403" });
+    }
+    const spent = !(await spendBudget(deps, `share:${viewer.shareId}`, policy.shareRequestsPerDay));
+    return spent ? overBudget("This share link's daily budget of views is spent.") : ok(null);
+  }
   const globalAllowed = [...viewer.globalAllowed, ...policy.hotlinkAllowedReferers];
   if (hotlinkBeforeOwner(viewer.referer, viewer.ownHost, globalAllowed) === "allowed") {
     return ok(null);
@@ -111,11 +129,7 @@ async function ownerVerdict(
     viewer.referer.kind === "site" &&
     !(await spendBudget(deps, `hotlink:${ownerId}`, policy.hotlinkRequestsPerDay))
   ) {
-    return ok({
-      kind: "over_budget",
-      response: policy.overBudgetResponse,
-      retryAfterSeconds: secondsUntilNextDay(deps.now()),
-    });
+    return overBudget("This owner's daily budget of embedded views is spent.");
   }
   return ok(null);
 }

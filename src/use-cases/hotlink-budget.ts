@@ -30,11 +30,13 @@ async function flush(control: ControlRepository): Promise<void> {
   });
   pending.clear();
   if (entries.length === 0) return;
-  await control.add(entries);
+  // Counted as known before the write, so views during it see them; a failed write loses
+  // them from the shared total only (the budget errs on the side of serving).
   for (const { k, n } of entries) {
     const entry = known.get(k);
     if (entry) entry.count += n;
   }
+  await control.add(entries);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { unstable_readConfig } from "wrangler";
 import { z } from "zod";
+import { RATE_LIMITS } from "../../src/domain/rate-limit";
 
 // The parts of a wrangler configuration these checks read (wrangler's own types are loose).
 const WranglerConfig = z.object({
@@ -17,6 +18,14 @@ const WranglerConfig = z.object({
       .optional(),
   }),
   triggers: z.object({ crons: z.array(z.string()).optional() }),
+  ratelimits: z
+    .array(
+      z.object({
+        name: z.string(),
+        simple: z.object({ limit: z.number(), period: z.number() }),
+      }),
+    )
+    .optional(),
 });
 
 // The two Workers share one database, bucket and queue: their names live in two files, so
@@ -64,6 +73,16 @@ describe("wrangler configuration of the two Workers", () => {
     expect(processorMax).toBeGreaterThan(0);
     expect(Number(edge.vars.MAX_UPLOAD_BYTES)).toBeLessThanOrEqual(processorMax);
     expect(Number(edge.vars.RESUMABLE_MAX_UPLOAD_BYTES)).toBeLessThanOrEqual(processorMax);
+  });
+
+  it("configures the rate limits the responses state (RATE_LIMITS)", () => {
+    const configured = (edge.ratelimits ?? []).map((r) => [
+      r.name,
+      r.simple.limit,
+      r.simple.period,
+    ]);
+    const stated = Object.values(RATE_LIMITS).map((p) => [p.binding, p.limit, p.periodSeconds]);
+    expect(configured.sort()).toEqual(stated.sort());
   });
 
   it("uses one compatibility date", () => {

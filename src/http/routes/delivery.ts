@@ -110,12 +110,7 @@ export async function serveView(c: Context<AppEnv>, view: ViewRequest): Promise<
       : {};
     if (result.response !== "placeholder") {
       throw over
-        ? new ApiError(
-            "rate_limited",
-            "This owner's daily budget of embedded views is spent.",
-            undefined,
-            retry,
-          )
+        ? new ApiError("rate_limited", result.detail, undefined, retry)
         : new ApiError("hotlink_blocked");
     }
     const headers = imageSecurityHeaders();

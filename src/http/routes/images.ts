@@ -5,6 +5,7 @@ import type { Config } from "../../config/env";
 import { ApiError } from "../../domain/errors";
 import { isImageId } from "../../domain/ids";
 import { VARIANT_NAMES } from "../../domain/images";
+import type { Policy } from "../../domain/policy";
 import { isValidCursor } from "../../storage/image-repository";
 import type { ImageRow } from "../../storage/schema";
 import { createImage } from "../../use-cases/create-image";
@@ -31,7 +32,8 @@ const CreateImageBody = z.strictObject({
   tags: Tags.optional(),
   title: Title.optional(),
   description: Description.optional(),
-  visibility: Visibility.default("private"),
+  /** Absent: the owner's policy's defaultVisibility. */
+  visibility: Visibility.optional(),
   filename: z
     .string()
     .max(255)
@@ -87,11 +89,17 @@ function nowSeconds(): number {
  * A new image with how to upload it: the single PUT (a signed URL) when the declared size
  * fits it, and the resumable path always.
  */
-async function createdImage(config: Config, image: ImageRow, requestUrl: string) {
+async function createdImage(
+  config: Config,
+  image: ImageRow,
+  requestUrl: string,
+  policy: Pick<Policy, "maxUploadBytes">,
+) {
   const expires = nowSeconds() + config.uploadUrlTtlSeconds;
   const path = `/upload/${image.id}`;
   const query = await signPath(config.signing, "upload", path, expires);
-  const fitsOnePut = (image.declaredSize ?? 0) <= config.maxUploadBytes;
+  const onePutMax = Math.min(config.maxUploadBytes, policy.maxUploadBytes);
+  const fitsOnePut = (image.declaredSize ?? 0) <= onePutMax;
   return {
     ...presentImage(image, [], new URL(requestUrl).origin),
     upload: fitsOnePut
@@ -99,13 +107,13 @@ async function createdImage(config: Config, image: ImageRow, requestUrl: string)
           url: new URL(`${path}?${query}`, requestUrl).toString(),
           method: "PUT",
           expiresAt: new Date(expires * 1000).toISOString(),
-          maxBytes: image.declaredSize ?? config.maxUploadBytes,
+          maxBytes: image.declaredSize ?? onePutMax,
         }
       : null,
     resumable: {
       url: new URL("/v1/uploads:resumable", requestUrl).toString(),
       tusEndpoint: new URL("/v1/tus/", requestUrl).toString(),
-      maxBytes: config.resumable.maxBytes,
+      maxBytes: Math.min(config.resumable.maxBytes, policy.maxUploadBytes),
     },
   };
 }
@@ -129,7 +137,8 @@ export const imagesApp = new Hono<AppEnv>()
         }),
       );
       c.header("Location", `/v1/images/${image.id}`);
-      return c.json(await createdImage(config, image, c.req.url), 201);
+      const policy = await deps.policy(image.ownerId);
+      return c.json(await createdImage(config, image, c.req.url, policy), 201);
     },
   )
   .get("/", requireUser("images:read"), validate("query", ListQuery), async (c) => {

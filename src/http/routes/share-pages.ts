@@ -13,6 +13,7 @@ import type { AppEnv } from "../context";
 import { isLocalHttp } from "../cookies";
 import { readCapped } from "../middleware";
 import { orThrow } from "../outcome";
+import { clientIp } from "../rate-limit";
 import { renderSharePage, type SharePageModel, sharePageHeaders } from "../share-page";
 import { deliveryQuery, isVariantName, serveView } from "./delivery";
 
@@ -237,6 +238,7 @@ async function shareVariant(c: Context<AppEnv>, imageId: string | null, variant:
     revision: image.servedRevision,
     viewer: {
       kind: "share",
+      shareId: share.id,
       referer: parseReferer(c.req.header("Referer") ?? null),
       ownHost: new URL(c.req.url).host,
       allowedReferers: opened.allowedReferers,
@@ -287,7 +289,7 @@ export const sharePagesApp = new Hono<AppEnv>()
     const outcome = await unlockShare(c.get("services").shareDeps, {
       token: request.token,
       password: password ?? "",
-      client: c.req.header("CF-Connecting-IP") ?? "unknown",
+      client: clientIp(c),
     });
     if (!outcome.ok) {
       if (outcome.error.code === "share_password_invalid" && wantsHtml(c)) {

@@ -1,0 +1,44 @@
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { ApiError } from "../domain/errors";
+import { type RateLimitPolicy, rateLimitHeaders, rateLimitKey } from "../domain/rate-limit";
+import type { AppEnv } from "./context";
+
+/** The client's address as Cloudflare reports it (locally: Miniflare, or whatever a test sets). */
+export function clientIp(c: Context<AppEnv>): string {
+  return c.req.header("CF-Connecting-IP") ?? "unknown";
+}
+
+/**
+ * Counts the request against `policy` under its principal (after `authenticate`) or its
+ * client address, and refuses it with 429 `rate_limited` once the window is full. Allowed
+ * API responses state the policy; delivery responses stay as cached, without it.
+ */
+export function rateLimit(policy: RateLimitPolicy, opts: { stateOnSuccess: boolean }) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const principal = c.get("principal") ?? null;
+    const key = rateLimitKey(principal, clientIp(c));
+    const { success } = await c.env[policy.binding].limit({ key });
+    if (!success) {
+      c.get("services").deps.metrics.record({
+        name: `ratelimit.${policy.name}`,
+        outcome: "refused",
+      });
+      throw new ApiError(
+        "rate_limited",
+        `Too many requests (${policy.limit} per ${policy.periodSeconds} s for '${policy.name}'); try again later.`,
+        undefined,
+        rateLimitHeaders(policy, true),
+      );
+    }
+    await next();
+    if (opts.stateOnSuccess) {
+      // A response passed through from elsewhere (the upload session) has immutable headers.
+      const res = new Response(c.res.body, c.res);
+      for (const [name, value] of Object.entries(rateLimitHeaders(policy, false))) {
+        res.headers.set(name, value);
+      }
+      c.res = res;
+    }
+  });
+}
