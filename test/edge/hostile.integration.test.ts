@@ -10,6 +10,8 @@ interface Route {
   method: string;
   path: string;
   auth?: boolean;
+  /** Sent with an admin's user token instead of alice's. */
+  admin?: boolean;
   body?: () => BodyInit;
   json?: boolean;
   form?: boolean;
@@ -17,11 +19,15 @@ interface Route {
 }
 
 let alice = "";
+let admin = "";
 let routes: Route[] = [];
 let idRoutes: ((id: string) => Route)[] = [];
+/** Admin routes keyed by a user id: any string names a user, so a hostile one may still be a 2xx. */
+let userIdRoutes: ((id: string) => Route)[] = [];
 
 beforeAll(async () => {
   alice = await token("alice");
+  admin = await token("battery-admin", { admin: true });
   const { image } = await seedReadyImage("alice", "public");
   const id = image.id;
   const view = await callApp(`/v1/images/${id}:view?variant=thumb&redirect=false`);
@@ -139,6 +145,25 @@ beforeAll(async () => {
     (x) => ({ name: "DELETE api key", method: "DELETE", path: `/v1/api-keys/${x}`, auth: true }),
     (x) => ({ name: "DELETE image", method: "DELETE", path: `/v1/images/${x}`, auth: true }),
   ];
+  const empty = () => "{}";
+  const byUserId: ((id: string) => Route)[] = [
+    (x) => ({ name: "GET user policy", method: "GET", path: `/v1/admin/policies/users/${x}` }),
+    (x) => ({
+      name: "PUT user policy",
+      method: "PUT",
+      path: `/v1/admin/policies/users/${x}`,
+      body: empty,
+      json: true,
+    }),
+    (x) => ({
+      name: "DELETE user policy",
+      method: "DELETE",
+      path: `/v1/admin/policies/users/${x}`,
+    }),
+    (x) => ({ name: "POST :suspend", method: "POST", path: `/v1/admin/users/${x}:suspend` }),
+    (x) => ({ name: "POST :unsuspend", method: "POST", path: `/v1/admin/users/${x}:unsuspend` }),
+  ];
+  userIdRoutes = byUserId.map((make) => (x) => ({ ...make(x), admin: true }));
   routes = [
     { name: "GET healthz", method: "GET", path: "/healthz" },
     { name: "HEAD healthz", method: "HEAD", path: "/healthz" },
@@ -220,6 +245,20 @@ beforeAll(async () => {
       body: () => JSON.stringify({ allowedReferers: ["example.com"] }),
       json: true,
     },
+    { name: "GET me policy", method: "GET", path: "/v1/me/policy", auth: true },
+    { name: "GET me usage", method: "GET", path: "/v1/me/usage", auth: true },
+    { name: "GET policies", method: "GET", path: "/v1/admin/policies", admin: true },
+    {
+      name: "PUT policies",
+      method: "PUT",
+      path: "/v1/admin/policies",
+      admin: true,
+      body: empty,
+      json: true,
+    },
+    // A victim other than alice: suspending her would hide the battery's own image.
+    ...userIdRoutes.map((r) => r("battery-victim")),
+    { name: "GET audit", method: "GET", path: "/v1/admin/audit", admin: true },
     { name: "unknown", method: "GET", path: "/nope/../etc" },
     { name: "unknown POST", method: "POST", path: "/v1/nope", auth: true, body, json: true },
   ];
@@ -247,6 +286,7 @@ async function expectSafe(label: string, path: string, init: RequestInit): Promi
 
 function requestFor(route: Route, headers: Record<string, string> = {}): RequestInit {
   const h = new Headers({ ...route.headers, ...headers });
+  if (route.admin && !h.has("Authorization")) h.set("Authorization", `Bearer ${admin}`);
   if (route.auth && !h.has("Authorization")) h.set("Authorization", `Bearer ${alice}`);
   if (route.json && !h.has("Content-Type")) h.set("Content-Type", "application/json");
   if (route.form && !h.has("Content-Type")) {
@@ -343,23 +383,36 @@ describe("hostile ids", () => {
   });
 });
 
+describe("hostile user ids on admin routes", () => {
+  it.each(HOSTILE_IDS)("%s", { timeout: 30_000 }, async (id) => {
+    for (const make of userIdRoutes) {
+      const route = make(id);
+      const res = await expectSafe("user id", route.path, requestFor(route));
+      // Longer than a user id may be: no such user.
+      if (id.length > 128) expect(res.status, route.name).toBe(404);
+    }
+  });
+});
+
+const HOSTILE_LIST_QUERIES = [
+  "limit=0x10",
+  "limit=1e1",
+  "limit=-1",
+  "limit=0",
+  "limit=101",
+  "limit=",
+  "limit=%205",
+  "limit=5.0",
+  "limit=1&limit=2",
+  `limit=${"9".repeat(400)}`,
+  `cursor=${"A".repeat(16_384)}`,
+  "cursor=%00",
+  "cursor=a&cursor=b",
+  "owner=bob",
+];
+
 describe("hostile query strings", () => {
-  it.each([
-    "limit=0x10",
-    "limit=1e1",
-    "limit=-1",
-    "limit=0",
-    "limit=101",
-    "limit=",
-    "limit=%205",
-    "limit=5.0",
-    "limit=1&limit=2",
-    `limit=${"9".repeat(400)}`,
-    `cursor=${"A".repeat(16_384)}`,
-    "cursor=%00",
-    "cursor=a&cursor=b",
-    "owner=bob",
-  ])("GET /v1/images?%s is a 400 validation_failed", async (query) => {
+  it.each(HOSTILE_LIST_QUERIES)("GET /v1/images?%s is a 400 validation_failed", async (query) => {
     const res = await callApp(`/v1/images?${query}`, {
       headers: { Authorization: `Bearer ${alice}` },
     });
@@ -367,11 +420,27 @@ describe("hostile query strings", () => {
     expect(await problemCode(res)).toBe("validation_failed");
   });
 
+  it.each(HOSTILE_LIST_QUERIES)(
+    "GET /v1/admin/audit?%s is a 400 validation_failed",
+    async (query) => {
+      const res = await callApp(`/v1/admin/audit?${query}`, {
+        headers: { Authorization: `Bearer ${admin}` },
+      });
+      expect(res.status).toBe(400);
+      expect(await problemCode(res)).toBe("validation_failed");
+    },
+  );
+
   it("still accepts plain decimal limits", async () => {
     for (const limit of ["1", "16", "100"]) {
-      await expectSafe("limit", `/v1/images?limit=${limit}`, {
+      const images = await expectSafe("limit", `/v1/images?limit=${limit}`, {
         headers: { Authorization: `Bearer ${alice}` },
       });
+      expect(images.status).toBe(200);
+      const audit = await expectSafe("limit", `/v1/admin/audit?limit=${limit}`, {
+        headers: { Authorization: `Bearer ${admin}` },
+      });
+      expect(audit.status).toBe(200);
     }
   });
 

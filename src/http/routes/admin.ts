@@ -106,7 +106,7 @@ export const adminApp = new Hono<AppEnv>()
     );
     return c.body(null, 204);
   })
-  .post("/users/:op{[^/]+:(?:suspend|unsuspend)}", async (c) => {
+  .post("/users/:op{[^/]+:(?:suspend|unsuspend)}", requireJsonBody(), async (c) => {
     const raw = c.req.param("op");
     const suspended = raw.endsWith(":suspend");
     const userId = userIdParam(raw.slice(0, raw.lastIndexOf(":")));
