@@ -7,7 +7,10 @@
 export const RATE_LIMITS = {
   /** The API, per user token, per API key, or per client IP when anonymous. */
   api: { name: "api", binding: "API_LIMITER", limit: 1200, periodSeconds: 60 },
-  /** Anonymous delivery (/i, /d, /s), per client IP. */
+  /**
+   * Delivery (/i, /d, /s) per client IP, counted where a request costs something: each view
+   * the edge cache does not answer (D1 and R2 reads), each share page and password form.
+   */
   delivery: { name: "delivery", binding: "DELIVERY_LIMITER", limit: 6000, periodSeconds: 60 },
   /** Share password attempts, per share and client. */
   shareUnlockClient: {

@@ -34,9 +34,8 @@ export function createApp() {
   app.use(services());
   app.use("/v1/*", authenticate());
   app.use("/v1/*", rateLimit(RATE_LIMITS.api, { stateOnSuccess: true }));
-  for (const prefix of ["/i/*", "/d/*", "/s/*"]) {
-    app.use(prefix, rateLimit(RATE_LIMITS.delivery, { stateOnSuccess: false }));
-  }
+  // Views are counted on a cache miss (services().delivery.admitOrigin); share pages always.
+  app.use("/s/:token", rateLimit(RATE_LIMITS.delivery, { stateOnSuccess: false }));
   app.route("/v1/images", imagesApp);
   app.route("/v1/settings", settingsApp);
   app.route("/v1/albums", albumsApp);

@@ -9,7 +9,7 @@ import { type SignedPurpose, verifyPath } from "../auth/url-signing";
 import { loadConfig } from "../config/env";
 import { hasScope, type Principal, type Scope } from "../domain/access";
 import { ApiError } from "../domain/errors";
-import { RATE_LIMITS } from "../domain/rate-limit";
+import { RATE_LIMITS, rateLimitKey } from "../domain/rate-limit";
 import { queueProducer } from "../events/producer";
 import { createLogger } from "../observability/logger";
 import { D1MetricsSink } from "../observability/metrics";
@@ -30,6 +30,7 @@ import { controlPlane, effectivePolicy } from "../use-cases/policies";
 import { edgeInvalidator } from "../use-cases/purge-cache";
 import type { AppEnv, UserEnv } from "./context";
 import { DELIVERY_COOKIE } from "./cookies";
+import { clientIp } from "./rate-limit";
 
 const edgeLog = createLogger({ worker: "edge" });
 
@@ -124,6 +125,8 @@ export function services() {
         policy: (userId: string) => effectivePolicy({ control, log, now: Date.now }, userId),
         now: Date.now,
         background,
+        admitOrigin: async () =>
+          (await c.env.DELIVERY_LIMITER.limit({ key: rateLimitKey(null, clientIp(c)) })).success,
       },
       settings,
       albums,

@@ -9,6 +9,17 @@ export function clientIp(c: Context<AppEnv>): string {
   return c.req.header("CF-Connecting-IP") ?? "unknown";
 }
 
+/** The 429 for a refused request under `policy`, counted in the metrics. */
+export function rateLimitRefusal(c: Context<AppEnv>, policy: RateLimitPolicy): ApiError {
+  c.get("services").deps.metrics.record({ name: `ratelimit.${policy.name}`, outcome: "refused" });
+  return new ApiError(
+    "rate_limited",
+    `Too many requests (${policy.limit} per ${policy.periodSeconds} s for '${policy.name}'); try again later.`,
+    undefined,
+    rateLimitHeaders(policy, true),
+  );
+}
+
 /**
  * Counts the request against `policy` under its principal (after `authenticate`) or its
  * client address, and refuses it with 429 `rate_limited` once the window is full. Allowed
@@ -19,18 +30,7 @@ export function rateLimit(policy: RateLimitPolicy, opts: { stateOnSuccess: boole
     const principal = c.get("principal") ?? null;
     const key = rateLimitKey(principal, clientIp(c));
     const { success } = await c.env[policy.binding].limit({ key });
-    if (!success) {
-      c.get("services").deps.metrics.record({
-        name: `ratelimit.${policy.name}`,
-        outcome: "refused",
-      });
-      throw new ApiError(
-        "rate_limited",
-        `Too many requests (${policy.limit} per ${policy.periodSeconds} s for '${policy.name}'); try again later.`,
-        undefined,
-        rateLimitHeaders(policy, true),
-      );
-    }
+    if (!success) throw rateLimitRefusal(c, policy);
     await next();
     if (opts.stateOnSuccess) {
       // A response passed through from elsewhere (the upload session) has immutable headers.

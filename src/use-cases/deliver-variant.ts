@@ -73,6 +73,8 @@ export interface Rendition {
 export type Delivery =
   | Rendition
   | { kind: "blocked"; response: BlockedResponse }
+  /** The client is over its rate of views the edge cache could not answer. */
+  | { kind: "throttled" }
   /** A daily budget of views (the owner's embedded views, or one share link's) is spent. */
   | {
       kind: "over_budget";
@@ -83,7 +85,14 @@ export type Delivery =
 
 /** What delivery uses: D1 and R2 on a miss only, the edge cache, the owner's profile. */
 export type DeliveryDeps = Pick<Deps, "images" | "store" | "log" | "policy"> &
-  ProfileDeps & { cache: DeliveryCache };
+  ProfileDeps & {
+    cache: DeliveryCache;
+    /**
+     * Counts one view that reaches D1 and R2 against the client's rate; false when over it.
+     * Hits are not counted: they cost the origin nothing.
+     */
+    admitOrigin(): Promise<boolean>;
+  };
 
 /**
  * What the owner decides about this view, on hits and misses alike: a suspended owner's
@@ -190,6 +199,7 @@ async function deliverFromOrigin(
   input: DeliveryInput,
   ref: EntryRef,
 ): Promise<Outcome<Delivery>> {
+  if (!(await deps.admitOrigin())) return ok({ kind: "throttled" });
   const found =
     input.revision === "current"
       ? await deps.images.getWithVariants(input.imageId)

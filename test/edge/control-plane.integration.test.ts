@@ -487,21 +487,64 @@ describe("rate limits", () => {
     expect((await callApp("/v1/images", { headers: byToken }, tight)).status).toBe(200);
   });
 
-  it("limits anonymous delivery per client IP", async () => {
+  it("limits views per client IP where they reach the origin; cache hits are free", async () => {
     const { image } = await seedReadyImage("rl-delivery", "public");
+    const other = (await seedReadyImage("rl-delivery", "public")).image;
     const from = (ip: string) => ({ headers: { Accept: WEBP, "CF-Connecting-IP": ip } });
+    const get = async (path: string, ip = "203.0.113.7") => {
+      const res = await callApp(path, from(ip), tight);
+      await res.clone().arrayBuffer();
+      return res;
+    };
+    const seen: [string, number][] = [];
+    for (const path of [
+      `/i/${image.id}/thumb`, // miss: 1
+      `/i/${image.id}/thumb`, // hit
+      `/i/${image.id}/thumb`, // hit
+      `/i/${image.id}/medium`, // miss: 2
+      `/i/${image.id}/large`, // miss: 3
+      `/i/${other.id}/thumb`, // miss: refused
+    ]) {
+      const res = await get(path);
+      seen.push([res.headers.get("X-Cache") ?? res.status.toString(), res.status]);
+    }
+    expect(seen).toEqual([
+      ["MISS", 200],
+      ["HIT", 200],
+      ["HIT", 200],
+      ["MISS", 200],
+      ["MISS", 200],
+      ["429", 429],
+    ]);
+    const refused = await get(`/i/${other.id}/medium`);
+    expect(refused.status).toBe(429);
+    expect(await problemCode(refused)).toBe("rate_limited");
+    expect(refused.headers.get("RateLimit")).toBe('"delivery";r=0;t=60');
+    expect(refused.headers.get("Retry-After")).toBe("60");
+    // What the cache holds is still served to the same client; another client has its own rate.
+    expect((await get(`/i/${image.id}/thumb`)).status).toBe(200);
+    expect((await get(`/i/${other.id}/thumb`, "198.51.100.1")).status).toBe(200);
+  });
+
+  it("limits share pages per client IP", async () => {
+    const { image } = await seedReadyImage("rl-share", "private");
+    const created = await callAs("rl-share", `/v1/images/${image.id}/shares`, {
+      method: "POST",
+      headers: JSON_TYPE,
+      body: "{}",
+    });
+    const { token: shareToken } = (await created.json()) as { token: string };
     const statuses = [];
     for (let i = 0; i < 4; i++) {
-      const res = await callApp(`/i/${image.id}/thumb`, from("203.0.113.7"), tight);
+      const res = await callApp(
+        `/s/${shareToken}`,
+        { headers: { "CF-Connecting-IP": "203.0.113.9" } },
+        tight,
+      );
       await res.arrayBuffer();
       statuses.push(res.status);
     }
     expect(statuses).toEqual([200, 200, 200, 429]);
-    const refused = await callApp(`/i/${image.id}/thumb`, from("203.0.113.7"), tight);
-    expect(await problemCode(refused)).toBe("rate_limited");
-    expect(refused.headers.get("RateLimit")).toBe('"delivery";r=0;t=60');
-    const elsewhere = await callApp(`/i/${image.id}/thumb`, from("198.51.100.1"), tight);
-    expect(elsewhere.status).toBe(200);
   });
 });
 

@@ -11,11 +11,13 @@ import {
   VARIANT_NAMES,
   type VariantName,
 } from "../../domain/images";
+import { RATE_LIMITS } from "../../domain/rate-limit";
 import { deliverVariant, type Viewer } from "../../use-cases/deliver-variant";
 import type { AppEnv } from "../context";
 import { requireViewGrant } from "../middleware";
 import { orThrow } from "../outcome";
 import { placeholderPng } from "../placeholder";
+import { rateLimitRefusal } from "../rate-limit";
 import { imageSecurityHeaders, serveRendition } from "../serve-object";
 
 /** The stable URL: short, so a change reaches browsers and shared caches within a minute. */
@@ -103,6 +105,7 @@ export async function serveView(c: Context<AppEnv>, view: ViewRequest): Promise<
       fill: req.method === "GET" && !req.headers.has("Range"),
     }),
   );
+  if (result.kind === "throttled") throw rateLimitRefusal(c, RATE_LIMITS.delivery);
   if (result.kind === "blocked" || result.kind === "over_budget") {
     const over = result.kind === "over_budget";
     const retry: Record<string, string> = over
