@@ -93,7 +93,7 @@ export async function startLocalSystem(
   let processorUp = false;
   while (Date.now() < deadline) {
     try {
-      processorUp ||= (await fetch(`http://127.0.0.1:${ports[0]}/`)).status > 0;
+      processorUp ||= (await fetch(`http://127.0.0.1:${ports[0]}/healthz`)).ok;
       if (processorUp && (await fetch(`${base}/healthz`)).ok) {
         return { base, output: () => output, stop };
       }

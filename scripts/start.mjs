@@ -92,8 +92,9 @@ async function triggerSweep() {
 async function waitForHealth() {
   for (;;) {
     try {
-      const processorUp =
-        (await fetch(processorBase, { signal: AbortSignal.timeout(5_000) })).status > 0;
+      const processorUp = (
+        await fetch(`${processorBase}/healthz`, { signal: AbortSignal.timeout(5_000) })
+      ).ok;
       const edge = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(5_000) });
       if (processorUp && edge.ok) {
         console.log(`image host ready: API on ${base}, processor on ${processorBase}`);

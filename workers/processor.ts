@@ -60,6 +60,22 @@ async function flushMetrics(deps: ProcessorDeps): Promise<void> {
 }
 
 export default {
+  /** Liveness for `npm start` and operators; the processor serves nothing else over HTTP. */
+  fetch(request) {
+    if (new URL(request.url).pathname === "/healthz") {
+      return Response.json({ status: "ok", worker: "processor" });
+    }
+    return Response.json(
+      {
+        type: "urn:image-host:problem:not_found",
+        title: "Not found",
+        status: 404,
+        code: "not_found",
+      },
+      { status: 404, headers: { "Content-Type": "application/problem+json" } },
+    );
+  },
+
   async queue(batch, env, ctx) {
     const deps = buildDeps(env, loadProcessorConfig(env));
     const deadLetters = batch.queue.endsWith("-dlq");
