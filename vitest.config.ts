@@ -2,6 +2,7 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { Response as MiniflareResponse } from "miniflare";
 import { defineConfig } from "vitest/config";
+import { CLASSIFIER_STAND_IN, classifierStandIn } from "./test/stand-ins/classifier";
 import { cloudflareApiStandIn } from "./test/stand-ins/cloudflare-api";
 
 // Test-only secrets; local dev gets random ones in .dev.vars from `npm start`.
@@ -24,10 +25,17 @@ const RATE_LIMITS = {
   TEST_TIGHT_LIMITER: { namespace_id: "9001", simple: { limit: 3, period: 60 as const } },
 };
 
+/** The processor's HTTP classifier points at a local stand-in speaking the same protocol. */
+const CLASSIFIER = {
+  MODERATION_CLASSIFIER_URL: `${CLASSIFIER_STAND_IN}/v1/classify`,
+  MODERATION_CLASSIFIER_TOKEN: "test-classifier-token",
+};
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   const bindings = { ...TEST_SECRETS, TEST_MIGRATIONS: migrations };
   const cloudflareApi = cloudflareApiStandIn(ZONE.CF_ZONE_ID, ZONE.CF_API_TOKEN);
+  const classifier = classifierStandIn(CLASSIFIER.MODERATION_CLASSIFIER_TOKEN);
   return {
     test: {
       projects: [
@@ -69,7 +77,16 @@ export default defineConfig(async () => {
               main: "./workers/processor.ts",
               wrangler: { configPath: "./workers/processor.wrangler.toml" },
               miniflare: {
-                bindings,
+                // Classification is off unless a test turns it on with its own bindings.
+                bindings: { ...bindings, ...CLASSIFIER, MODERATION_CLASSIFIER: "off" },
+                // Every outbound fetch of the processor: only the HTTP classifier makes any.
+                outboundService: async (request) => {
+                  const res = await classifier.fetch(request);
+                  return new MiniflareResponse(await res.text(), {
+                    status: res.status,
+                    headers: Object.fromEntries(res.headers.entries()),
+                  });
+                },
                 serviceBindings: {
                   EDGE: { name: "edge-stand-in", entrypoint: "CacheInvalidation" },
                 },

@@ -1,3 +1,4 @@
+import type { ClassifierConfig } from "../src/config/processor";
 import {
   edgePurgePort,
   loadProcessorConfig,
@@ -6,6 +7,9 @@ import {
 } from "../src/config/processor";
 import { retryDelaySeconds } from "../src/domain/retry";
 import { eventImageId, parseEvent, queueProducer } from "../src/events/producer";
+import { builtinClassifier } from "../src/moderation/builtin-classifier";
+import type { Classifier } from "../src/moderation/classifier";
+import { httpClassifier } from "../src/moderation/http-classifier";
 import { createLogger } from "../src/observability/logger";
 import { D1MetricsSink } from "../src/observability/metrics";
 import { createWorkerdCodecs } from "../src/pipeline/codecs-workerd";
@@ -13,6 +17,7 @@ import { transformImage } from "../src/pipeline/transform";
 import { AlbumRepository } from "../src/storage/album-repository";
 import { ControlRepository } from "../src/storage/control-repository";
 import { ImageRepository } from "../src/storage/image-repository";
+import { ModerationRepository } from "../src/storage/moderation-repository";
 import { ObjectStore } from "../src/storage/object-store";
 import { SearchRepository } from "../src/storage/search-repository";
 import { controlPlane } from "../src/use-cases/policies";
@@ -27,6 +32,18 @@ import { sweep } from "../src/use-cases/sweep";
 
 const codecs = createWorkerdCodecs();
 const baseLog = createLogger({ worker: "processor" });
+
+/** The configured classifier; the built-in model loads on its first use, once per isolate. */
+function classifierFor(config: ClassifierConfig): Classifier | null {
+  switch (config.kind) {
+    case "off":
+      return null;
+    case "builtin":
+      return builtinClassifier(codecs);
+    case "http":
+      return httpClassifier({ url: config.url, token: config.token, timeoutMs: 10_000 });
+  }
+}
 
 /** The processing deps for one batch or sweep, from the parsed configuration. */
 function buildDeps(env: ProcessorEnv, config: ProcessorConfig): ProcessorDeps {
@@ -46,6 +63,9 @@ function buildDeps(env: ProcessorEnv, config: ProcessorConfig): ProcessorDeps {
     maxInputBytes: config.maxInputBytes,
     search: new SearchRepository(env.DB),
     albums: new AlbumRepository(env.DB),
+    moderation: new ModerationRepository(env.DB),
+    classifier: classifierFor(config.classifier),
+    classifierRules: config.classifierRules,
     ...controlPlane(new ControlRepository(env.DB), baseLog),
   };
 }

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { JwtVerifierConfig } from "../auth/jwt";
 import { parseKeyring, type SigningKeyring } from "../auth/url-signing";
 import { normaliseRefererPattern } from "../domain/hotlink";
+import type { PendingDelivery } from "../domain/moderation";
 import type { ShareLimits } from "../domain/shares";
 import { DEFAULT_MAX_PIXELS } from "../pipeline/presets";
 import type { ZonePurgeConfig } from "../storage/zone-purge";
@@ -29,6 +30,8 @@ export interface Config {
   resumable: { maxBytes: number; ttlSeconds: number };
   /** The processor's pixel ceiling, for refusing an upload from its header early. */
   maxPixels: number;
+  /** Moderation: how images under review are served, and how many reporters hold one. */
+  moderation: { pendingDelivery: PendingDelivery; reportThreshold: number };
 }
 
 const positiveInt = z.coerce.number().int().positive();
@@ -56,6 +59,8 @@ const EnvSchema = z.object({
   RESUMABLE_MAX_UPLOAD_BYTES: positiveInt.default(32 * 1024 * 1024),
   RESUMABLE_UPLOAD_TTL_SECONDS: positiveInt.max(7 * 86400).default(86400),
   MAX_PIXELS: z.coerce.number().int().min(0).default(0),
+  MODERATION_PENDING_DELIVERY: z.enum(["owner_only", "blurred", "451"]).default("owner_only"),
+  MODERATION_REPORT_THRESHOLD: positiveInt.max(1000).default(3),
 });
 
 /** Parses `HOTLINK_ALLOWED_REFERERS` (comma-separated host patterns); null when one is invalid. */
@@ -150,6 +155,10 @@ export function loadConfig(env: Env): Config {
       e.CF_ZONE_ID === ""
         ? null
         : { zoneId: e.CF_ZONE_ID, apiToken: e.CF_API_TOKEN, apiBase: e.CF_API_BASE_URL },
+    moderation: {
+      pendingDelivery: e.MODERATION_PENDING_DELIVERY,
+      reportThreshold: e.MODERATION_REPORT_THRESHOLD,
+    },
   };
   cache.set(env, config);
   return config;

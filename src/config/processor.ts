@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ClassifierRules, DEFAULT_CLASSIFIER_RULES } from "../domain/moderation";
 import type { EdgePurgePort } from "../use-cases/purge-cache";
 import type { SweepSettings } from "../use-cases/sweep";
 import { ConfigError } from "./env";
@@ -18,7 +19,10 @@ export type ProcessorEnv = Pick<
   | "SWEEP_DELETED_STALE_SECONDS"
   | "SWEEP_MAX_REQUEUES"
   | "SWEEP_BATCH"
->;
+  | "MODERATION_CLASSIFIER"
+  | "MODERATION_CLASSIFIER_URL"
+  | "MODERATION_RULES"
+> & { MODERATION_CLASSIFIER_TOKEN?: string };
 
 const digits = (fallback: number) =>
   z
@@ -36,7 +40,35 @@ const ProcessorEnvSchema = z.object({
   SWEEP_DELETED_STALE_SECONDS: digits(300),
   SWEEP_MAX_REQUEUES: digits(3),
   SWEEP_BATCH: digits(50),
+  MODERATION_CLASSIFIER: z.enum(["builtin", "http", "off"]).default("builtin"),
+  MODERATION_CLASSIFIER_URL: z.union([z.literal(""), z.url({ protocol: /^https?$/ })]).default(""),
+  MODERATION_CLASSIFIER_TOKEN: z.string().max(4096).optional(),
+  MODERATION_RULES: z
+    .string()
+    .default("")
+    .transform((raw, ctx) => {
+      if (raw.trim() === "") return DEFAULT_CLASSIFIER_RULES;
+      let json: unknown;
+      try {
+        json = JSON.parse(raw);
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be JSON" });
+        return z.NEVER;
+      }
+      const rules = ClassifierRules.safeParse(json);
+      if (!rules.success) {
+        ctx.addIssue({ code: "custom", message: z.prettifyError(rules.error) });
+        return z.NEVER;
+      }
+      return rules.data;
+    }),
 });
+
+/** Which classifier runs, and where. */
+export type ClassifierConfig =
+  | { kind: "off" }
+  | { kind: "builtin" }
+  | { kind: "http"; url: string; token: string | null };
 
 /** Validated configuration of the processor Worker. */
 export interface ProcessorConfig {
@@ -45,6 +77,8 @@ export interface ProcessorConfig {
   /** The largest upload read into the isolate. */
   maxInputBytes: number;
   sweep: SweepSettings;
+  classifier: ClassifierConfig;
+  classifierRules: ClassifierRules;
 }
 
 /** Parses the processor's settings; throws ConfigError when invalid. */
@@ -54,7 +88,22 @@ export function loadProcessorConfig(env: ProcessorEnv): ProcessorConfig {
     throw new ConfigError(`invalid configuration: ${z.prettifyError(parsed.error)}`);
   }
   const e = parsed.data;
+  if (e.MODERATION_CLASSIFIER === "http" && e.MODERATION_CLASSIFIER_URL === "") {
+    throw new ConfigError(
+      "invalid configuration: MODERATION_CLASSIFIER=http needs MODERATION_CLASSIFIER_URL",
+    );
+  }
+  const classifier: ClassifierConfig =
+    e.MODERATION_CLASSIFIER === "http"
+      ? {
+          kind: "http",
+          url: e.MODERATION_CLASSIFIER_URL,
+          token: e.MODERATION_CLASSIFIER_TOKEN || null,
+        }
+      : { kind: e.MODERATION_CLASSIFIER };
   return {
+    classifier,
+    classifierRules: e.MODERATION_RULES,
     maxPixels: e.MAX_PIXELS,
     maxInputBytes: e.MAX_INPUT_BYTES,
     sweep: {

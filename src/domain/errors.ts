@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   upload_offset_mismatch: { status: 409, title: "Upload-Offset does not match the upload" },
   upload_expired: { status: 410, title: "Upload has expired" },
   image_not_ready: { status: 409, title: "Image is not ready" },
+  appeal_not_allowed: { status: 409, title: "Appeal not allowed" },
   length_required: { status: 411, title: "Content-Length is required" },
   precondition_failed: { status: 412, title: "Precondition failed" },
   tus_version_unsupported: { status: 412, title: "Tus version not supported" },
@@ -40,6 +41,8 @@ export const ERROR_CODES = {
   range_not_satisfiable: { status: 416, title: "Range not satisfiable" },
   upload_locked: { status: 423, title: "Upload is busy with another request" },
   rate_limited: { status: 429, title: "Too many requests" },
+  content_blocked: { status: 451, title: "Image blocked by moderation" },
+  content_under_review: { status: 451, title: "Image is under review" },
   // tus checksum extension: 460 Checksum Mismatch.
   checksum_mismatch: { status: 460, title: "Checksum mismatch" },
   internal_error: { status: 500, title: "Internal error" },

@@ -9,13 +9,16 @@ export type { ImageStatus } from "./lifecycle";
 export const VARIANT_NAMES = ["thumb", "medium", "large", "original"] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
 
-/** Whether `viewer` may view an image (owner and admins always; anyone for public/unlisted). */
+/**
+ * Whether `viewer` may view an image: owner and admins always; anyone for public/unlisted
+ * images that moderation allows (one under review or blocked is its owner's alone).
+ */
 export function canView(
   image: { ownerId: string; visibility: Visibility; moderation: string },
   viewer: Pick<Principal, "userId" | "admin"> | null,
 ): boolean {
   if (canManage(image, viewer)) return true;
-  if (image.moderation === "blocked") return false;
+  if (image.moderation !== "allowed") return false;
   return image.visibility === "public" || image.visibility === "unlisted";
 }
 

@@ -60,6 +60,8 @@ export const PolicyFields = {
   hotlinkRequestsPerDay: z.number().int().nonnegative().nullable(),
   /** Views one share link may get per UTC day; null: no limit. */
   shareRequestsPerDay: z.number().int().nonnegative().nullable(),
+  /** New images wait in `pending_review` until the classifier has seen them (then allowed or not). */
+  holdUntilClassified: z.boolean(),
   /** What a view over budget gets. */
   overBudgetResponse: z.enum(["placeholder", "429"]),
   /**
@@ -108,6 +110,7 @@ export const DEFAULT_POLICY: Policy = Object.freeze({
   hotlinkAllowEmptyReferer: true,
   hotlinkRequestsPerDay: null,
   shareRequestsPerDay: null,
+  holdUntilClassified: false,
   overBudgetResponse: "placeholder",
   newAccountReview: null,
 }) as Policy;

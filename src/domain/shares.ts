@@ -50,7 +50,7 @@ export interface ShareFacts {
   target: { shareVersion: number; available: boolean };
 }
 
-/** An image as a share target: shown once it has a served revision and is not blocked. */
+/** An image as a share target: shown once it has a served revision (moderation gates each view). */
 export function imageTarget(image: {
   status: string;
   shareVersion: number;
@@ -59,8 +59,7 @@ export function imageTarget(image: {
 }): ShareFacts["target"] {
   return {
     shareVersion: image.shareVersion,
-    available:
-      image.status !== "deleted" && image.servedRevision !== null && image.moderation !== "blocked",
+    available: image.status !== "deleted" && image.servedRevision !== null,
   };
 }
 

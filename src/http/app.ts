@@ -12,6 +12,7 @@ import { publicDeliveryApp, signedDeliveryApp } from "./routes/delivery";
 import { deliveryCookiesApp } from "./routes/delivery-cookies";
 import { imagesApp } from "./routes/images";
 import { meApp } from "./routes/me";
+import { adminModerationApp, imageModerationApp } from "./routes/moderation";
 import { searchApp, tagsApp } from "./routes/search";
 import { settingsApp } from "./routes/settings";
 import { sharePagesApp } from "./routes/share-pages";
@@ -42,6 +43,8 @@ export function createApp() {
   app.route("/v1/search", searchApp);
   app.route("/v1/tags", tagsApp);
   app.route("/v1/admin", adminApp);
+  app.route("/v1/admin", adminModerationApp);
+  app.route("/v1/images", imageModerationApp);
   app.route("/v1/me", meApp);
   app.route("/v1/api-keys", apiKeysApp);
   app.route("/v1", sharesApp);

@@ -7,6 +7,7 @@ import type { SettingsRepository } from "../storage/settings-repository";
 import type { ApiKeyDeps } from "../use-cases/api-keys";
 import type { DeliveryDeps } from "../use-cases/deliver-variant";
 import type { Deps } from "../use-cases/deps";
+import type { ModerationDeps } from "../use-cases/moderation";
 import type { PolicyDeps } from "../use-cases/policies";
 import type { ShareDeps } from "../use-cases/shares";
 
@@ -23,6 +24,7 @@ export interface Services {
   policyDeps: PolicyDeps;
   apiKeyDeps: ApiKeyDeps;
   shareDeps: ShareDeps;
+  moderationDeps: ModerationDeps;
   verifyJwt: JwtVerifier;
 }
 

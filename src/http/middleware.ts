@@ -19,6 +19,7 @@ import { ApiKeyRepository } from "../storage/api-key-repository";
 import { ControlRepository } from "../storage/control-repository";
 import { DeliveryCache } from "../storage/delivery-cache";
 import { ImageRepository } from "../storage/image-repository";
+import { ModerationRepository } from "../storage/moderation-repository";
 import { ObjectStore } from "../storage/object-store";
 import { bindingRateLimiter } from "../storage/rate-limiter";
 import { SearchRepository } from "../storage/search-repository";
@@ -125,6 +126,7 @@ export function services() {
         policy: (userId: string) => effectivePolicy({ control, log, now: Date.now }, userId),
         now: Date.now,
         background,
+        pendingDelivery: config.moderation.pendingDelivery,
         admitOrigin: async () =>
           (await c.env.DELIVERY_LIMITER.limit({ key: rateLimitKey(null, clientIp(c)) })).success,
       },
@@ -132,6 +134,16 @@ export function services() {
       albums,
       search: new SearchRepository(c.env.DB),
       policyDeps: { control, now: Date.now, log },
+      moderationDeps: {
+        images,
+        events,
+        now: Date.now,
+        log,
+        metrics,
+        invalidate,
+        control,
+        moderation: new ModerationRepository(c.env.DB),
+      },
       apiKeyDeps: { apiKeys: new ApiKeyRepository(c.env.DB), now: Date.now, metrics, background },
       shareDeps: {
         images,

@@ -1,5 +1,6 @@
 import { isPubliclyServable } from "../domain/images";
 import { stringList } from "../domain/json-list";
+import { mayAppeal } from "../domain/moderation";
 import type { ImageWithVariants } from "../storage/image-repository";
 import type { AlbumRow, ImageRow, VariantRow } from "../storage/schema";
 
@@ -18,6 +19,10 @@ function publicUrls(image: ImageRow, variants: readonly VariantRow[], origin: st
     };
   }
   return urls;
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
 }
 
 /** The public JSON shape of an image; `origin` is the service's, for its URLs. */
@@ -52,6 +57,17 @@ export function presentImage(image: ImageRow, variants: readonly VariantRow[], o
     publicUrls: publicUrls(image, variants, origin),
     ...(image.status === "failed"
       ? { failure: { code: image.failureCode, detail: image.failureDetail } }
+      : {}),
+    // Only its owner and admins can read an image that is not allowed: they see why.
+    ...(image.moderation !== "allowed"
+      ? {
+          moderationDetail: {
+            reason: image.moderationReason,
+            decidedAt: isoOrNull(image.moderationUpdatedAt),
+            appealedAt: isoOrNull(image.appealedAt),
+            canAppeal: mayAppeal(image),
+          },
+        }
       : {}),
     createdAt: new Date(image.createdAt).toISOString(),
     updatedAt: new Date(image.updatedAt).toISOString(),

@@ -27,6 +27,30 @@ export const SlowVariantsRequestedV1 = z.object({
   revision: z.number().int().positive(),
 });
 
+/**
+ * A ready revision should be classified (moderation): sent with SlowVariantsRequested, handled
+ * on its own so the model's memory never meets a decode's.
+ */
+export const ClassificationRequestedV1 = z.object({
+  type: z.literal("ClassificationRequested"),
+  v: z.literal(1),
+  imageId: z.string().min(1),
+  revision: z.number().int().positive(),
+});
+
+/** An image's moderation state changed (the history row, as an event for consumers). */
+export const ModerationDecisionV1 = z.object({
+  type: z.literal("ModerationDecision"),
+  v: z.literal(1),
+  imageId: z.string().min(1),
+  from: z.enum(["allowed", "pending_review", "blocked"]),
+  to: z.enum(["allowed", "pending_review", "blocked"]),
+  source: z.enum(["classifier", "reports", "admin", "appeal", "policy"]),
+  actor: z.string().min(1).max(256),
+  reason: z.string().max(1000),
+  at: z.number().int().nonnegative(),
+});
+
 /** What a cache purge covers: every rendition of an image, or one owner's hotlink rules. */
 export const PurgeTarget = z.discriminatedUnion("kind", [
   z.object({
@@ -92,6 +116,8 @@ export const ImageEvent = z.discriminatedUnion("type", [
   CachePurgeRequestedV1,
   ImagesIndexRequestedV1,
   AlbumIndexRequestedV1,
+  ClassificationRequestedV1,
+  ModerationDecisionV1,
 ]);
 
 export type ImageUploaded = z.infer<typeof ImageUploadedV1>;
@@ -100,6 +126,8 @@ export type SlowVariantsRequested = z.infer<typeof SlowVariantsRequestedV1>;
 export type CachePurgeRequested = z.infer<typeof CachePurgeRequestedV1>;
 export type ImagesIndexRequested = z.infer<typeof ImagesIndexRequestedV1>;
 export type AlbumIndexRequested = z.infer<typeof AlbumIndexRequestedV1>;
+export type ClassificationRequested = z.infer<typeof ClassificationRequestedV1>;
+export type ModerationDecision = z.infer<typeof ModerationDecisionV1>;
 export type PurgeTarget = z.infer<typeof PurgeTarget>;
 export type PurgeReason = z.infer<typeof PurgeReason>;
 export type ImageEvent = z.infer<typeof ImageEvent>;

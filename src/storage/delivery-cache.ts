@@ -43,8 +43,10 @@ export interface EntryRef {
 /** What a cached rendition's response depends on besides its bytes. */
 export interface RenditionMeta {
   ownerId: string;
-  /** Public and allowed by moderation: may be served on unsigned URLs. */
+  /** Public visibility: may be served on unsigned URLs (moderation permitting). */
   publiclyServable: boolean;
+  /** The moderation state it was cached under (a change purges it; the gate reads it). */
+  moderation: string;
   revision: number;
   format: string;
   contentType: string;
@@ -99,6 +101,7 @@ function parseMeta(header: string | null): RenditionMeta | null {
     const ok =
       typeof r.ownerId === "string" &&
       typeof r.publiclyServable === "boolean" &&
+      typeof r.moderation === "string" &&
       typeof r.revision === "number" &&
       typeof r.format === "string" &&
       typeof r.contentType === "string" &&

@@ -136,8 +136,9 @@ export class ImageRepository {
     const inserted = await this.d1
       .prepare(
         `insert into images (id, owner_id, title, description, visibility, moderation, filename,
-           declared_content_type, declared_size, tags, created_at, updated_at)
-         select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12
+           declared_content_type, declared_size, tags, created_at, updated_at, moderation_reason,
+           moderation_updated_at)
+         select ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?15
          where (select count(*) from images where owner_id = ?2 and status != 'deleted') < ?13
          returning id`,
       )
@@ -155,6 +156,8 @@ export class ImageRepository {
         row.createdAt,
         row.updatedAt,
         maxImages,
+        row.moderationReason ?? null,
+        row.moderationUpdatedAt ?? null,
       )
       .all();
     if (inserted.results.length === 0) return null;

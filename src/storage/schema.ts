@@ -17,6 +17,14 @@ export const images = sqliteTable(
     moderation: text("moderation", { enum: ["allowed", "pending_review", "blocked"] })
       .notNull()
       .default("allowed"),
+    /** Why the moderation state is what it is (shown to the owner), and when it was set. */
+    moderationReason: text("moderation_reason"),
+    moderationUpdatedAt: integer("moderation_updated_at"),
+    /** JSON: the classifier's scores per class, its name and the revision it saw. */
+    moderationScores: text("moderation_scores"),
+    /** The owner's one appeal: when it was made, and its message. */
+    appealedAt: integer("appealed_at"),
+    appealNote: text("appeal_note"),
     filename: text("filename"),
     declaredContentType: text("declared_content_type"),
     declaredSize: integer("declared_size"),
@@ -80,6 +88,8 @@ export const images = sqliteTable(
     index("images_status_updated_idx").on(t.status, t.updatedAt),
     // Newest-first search without words walks this and stops at the page.
     index("images_created_idx").on(t.createdAt, t.id),
+    // The review queue: pending images, oldest decision first.
+    index("images_moderation_idx").on(t.moderation, t.moderationUpdatedAt, t.id),
   ],
 );
 
@@ -331,6 +341,37 @@ export const auditLog = sqliteTable(
     detail: text("detail").notNull(),
   },
   (t) => [index("audit_log_at_idx").on(t.at)],
+);
+
+/** Every change of an image's moderation state: who or what decided, when and why. */
+export const moderationEvents = sqliteTable(
+  "moderation_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    imageId: text("image_id").notNull(),
+    at: integer("at").notNull(),
+    /** `classifier`, `reports`, `admin`, `appeal`, `policy`. */
+    source: text("source").notNull(),
+    /** The admin's user id, the classifier's name, or the owner for an appeal. */
+    actor: text("actor").notNull(),
+    fromState: text("from_state").notNull(),
+    toState: text("to_state").notNull(),
+    reason: text("reason"),
+  },
+  (t) => [index("moderation_events_image_idx").on(t.imageId, t.at)],
+);
+
+/** One report of an image by one user (a second report by the same user replaces nothing). */
+export const moderationReports = sqliteTable(
+  "moderation_reports",
+  {
+    imageId: text("image_id").notNull(),
+    reporterId: text("reporter_id").notNull(),
+    reason: text("reason").notNull(),
+    note: text("note"),
+    at: integer("at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.imageId, t.reporterId] })],
 );
 
 export type ShareRow = typeof shares.$inferSelect;

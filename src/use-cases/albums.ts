@@ -103,7 +103,9 @@ export async function albumPage(
   limit: number,
   cursor: string | null,
 ): Promise<AlbumView> {
-  return viewOf(deps, album, await deps.albums.images(album.id, limit, cursor), true, () => true);
+  // A share page shows what moderation allows; the rest is its owner's to see.
+  const page = await deps.albums.images(album.id, limit, cursor);
+  return viewOf(deps, album, page, true, (image) => image.moderation === "allowed");
 }
 
 async function viewOf(

@@ -5,6 +5,7 @@ import { fail, type Outcome, ok, rateLimited } from "../domain/result";
 import { normaliseTags } from "../domain/tags";
 import type { ImageRow } from "../storage/schema";
 import type { Deps } from "./deps";
+import { HELD_UNTIL_CLASSIFIED, NEW_ACCOUNT_REVIEW } from "./moderation";
 import { requestIndexing } from "./search-index";
 
 /** What a client may say about an image before uploading it. */
@@ -49,7 +50,7 @@ export async function createImage(
       title: image.title ?? null,
       description: image.description ?? null,
       visibility: image.visibility ?? policy.defaultVisibility,
-      moderation: review ? "pending_review" : "allowed",
+      ...moderationAtCreation(review, policy.holdUntilClassified, now),
       filename: image.filename ?? null,
       declaredContentType: image.contentType ?? null,
       declaredSize: image.size ?? null,
@@ -82,6 +83,25 @@ export async function createImage(
     imageId: row.id,
   });
   return ok(row);
+}
+
+/** The state a new image starts in: held for the new-account rule, for the classifier, or allowed. */
+function moderationAtCreation(review: boolean, holdUntilClassified: boolean, now: number) {
+  if (review) {
+    return {
+      moderation: "pending_review" as const,
+      moderationReason: NEW_ACCOUNT_REVIEW,
+      moderationUpdatedAt: now,
+    };
+  }
+  if (holdUntilClassified) {
+    return {
+      moderation: "pending_review" as const,
+      moderationReason: HELD_UNTIL_CLASSIFIED,
+      moderationUpdatedAt: now,
+    };
+  }
+  return { moderation: "allowed" as const };
 }
 
 /** Whether a new account is past its policy's upload burst (its next images wait for review). */

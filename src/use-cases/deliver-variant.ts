@@ -6,12 +6,8 @@ import {
   type RefererOrigin,
   shareRefererAllowed,
 } from "../domain/hotlink";
-import {
-  chooseFormat,
-  type FormatChoice,
-  isPubliclyServable,
-  type VariantName,
-} from "../domain/images";
+import { chooseFormat, type FormatChoice, type VariantName } from "../domain/images";
+import { moderationGate, type PendingDelivery, type ViewSurface } from "../domain/moderation";
 import { secondsUntilNextDay } from "../domain/policy";
 import { fail, type Outcome, ok } from "../domain/result";
 import { sliceStream } from "../domain/stream-slice";
@@ -75,6 +71,8 @@ export type Delivery =
   | { kind: "blocked"; response: BlockedResponse }
   /** The client is over its rate of views the edge cache could not answer. */
   | { kind: "throttled" }
+  /** Under review, served blurred (MODERATION_PENDING_DELIVERY=blurred): the processor's placeholder. */
+  | { kind: "blurred"; body: ReadableStream<Uint8Array> }
   /** A daily budget of views (the owner's embedded views, or one share link's) is spent. */
   | {
       kind: "over_budget";
@@ -92,7 +90,37 @@ export type DeliveryDeps = Pick<Deps, "images" | "store" | "log" | "policy"> &
      * Hits are not counted: they cost the origin nothing.
      */
     admitOrigin(): Promise<boolean>;
+    /** How images under review are served (MODERATION_PENDING_DELIVERY). */
+    pendingDelivery: PendingDelivery;
   };
+
+/**
+ * What moderation lets this view have, on hits and misses alike: null to serve it, or what to
+ * answer instead (404 as if private, 451, or the blurred placeholder).
+ */
+async function moderationVerdict(
+  deps: DeliveryDeps,
+  viewer: Viewer,
+  image: { id: string; moderation: string; revision: number },
+): Promise<Outcome<Delivery> | null> {
+  const surface: ViewSurface = viewer.kind;
+  switch (moderationGate(image.moderation, surface, deps.pendingDelivery)) {
+    case "serve":
+      return null;
+    case "hide":
+      return fail("image_not_found");
+    case "unavailable":
+      return image.moderation === "blocked"
+        ? fail("content_blocked", "This image was blocked by moderation.")
+        : fail("content_under_review", "This image is under review.");
+    case "blur": {
+      const obj = await deps.store.getVariant(image.id, image.revision, "blurred", "webp");
+      if (!obj || !("body" in obj))
+        return fail("content_under_review", "This image is under review.");
+      return ok({ kind: "blurred", body: obj.body });
+    }
+  }
+}
 
 /**
  * What the owner decides about this view, on hits and misses alike: a suspended owner's
@@ -166,6 +194,15 @@ export async function deliverVariant(
       await hit.body.cancel();
       return fail("image_not_found");
     }
+    const held = await moderationVerdict(deps, input.viewer, {
+      id: input.imageId,
+      moderation: meta.moderation,
+      revision: meta.revision,
+    });
+    if (held) {
+      await hit.body.cancel();
+      return held;
+    }
     const verdict = await ownerVerdict(deps, input.viewer, meta.ownerId);
     if (!verdict.ok || verdict.value) {
       await hit.body.cancel();
@@ -206,10 +243,16 @@ async function deliverFromOrigin(
       : await deps.images.getWithRevision(input.imageId, input.revision);
   if (!found) return fail("image_not_found");
   const { image, variants } = found;
-  const publiclyServable = isPubliclyServable(image);
+  const publiclyServable = image.visibility === "public";
   if (input.viewer.kind === "public" && !publiclyServable) return fail("image_not_found");
   const revision = input.revision === "current" ? image.servedRevision : input.revision;
   if (revision === null) return fail("image_not_found");
+  const held = await moderationVerdict(deps, input.viewer, {
+    id: image.id,
+    moderation: image.moderation,
+    revision,
+  });
+  if (held) return held;
   const rows = variants.filter((v) => v.name === input.variant);
   if (rows.length === 0) return fail("variant_not_found");
   const format = chooseFormat(
@@ -229,6 +272,7 @@ async function deliverFromOrigin(
   const meta: RenditionMeta = {
     ownerId: image.ownerId,
     publiclyServable,
+    moderation: image.moderation,
     revision,
     format: row.format,
     contentType: row.contentType,

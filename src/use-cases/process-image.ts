@@ -1,10 +1,14 @@
 import { contentTypeFor } from "../domain/images";
+import type { ClassifierRules } from "../domain/moderation";
 import type { Policy } from "../domain/policy";
+import type { Classifier } from "../moderation/classifier";
 import { fail } from "../pipeline/bytes";
 import type {
+  ClassificationRequested,
   ImageDeleted,
   ImageEvent,
   ImageUploaded,
+  ModerationDecision,
   SlowVariantsRequested,
 } from "../pipeline/messages";
 import { DEFAULT_TRANSFORM_OPTIONS } from "../pipeline/presets";
@@ -16,9 +20,11 @@ import type {
   TransformOptions,
   TransformOutput,
 } from "../pipeline/types";
+import type { ModerationRepository } from "../storage/moderation-repository";
 import type { ObjectStore } from "../storage/object-store";
 import { purgeImage } from "./delete-image";
 import type { Deps } from "./deps";
+import { applyClassification } from "./moderation";
 import { type EdgePurgePort, retryCachePurge } from "./purge-cache";
 import { type IndexerDeps, indexAlbum, indexImages } from "./search-index";
 
@@ -74,6 +80,10 @@ export interface ProcessorDeps extends Deps, Pick<IndexerDeps, "search" | "album
   maxInputBytes: number;
   /** The edge Worker's purge entrypoint (a service binding); null where none is bound. */
   edge: EdgePurgePort | null;
+  moderation: ModerationRepository;
+  /** Null when classification is off (MODERATION_CLASSIFIER=off). */
+  classifier: Classifier | null;
+  classifierRules: ClassifierRules;
 }
 
 /** How one event ended; anything thrown instead is transient and retried. */
@@ -85,7 +95,10 @@ export type EventOutcome =
   | "purged"
   | "enriched"
   | "indexed"
-  | "skipped";
+  | "skipped"
+  | "classified"
+  | "moderated"
+  | "logged";
 
 /** Stores renditions under their revision and returns the rows that describe them. */
 async function storeRenditions(
@@ -118,8 +131,12 @@ async function storeRenditions(
   return stored;
 }
 
-function requestSlowVariants(deps: ProcessorDeps, imageId: string, revision: number) {
-  return deps.events.send({ type: "SlowVariantsRequested", v: 1, imageId, revision });
+/** What follows `ready`, each its own message: the slow variants, and the classifier. */
+async function requestSlowVariants(deps: ProcessorDeps, imageId: string, revision: number) {
+  await deps.events.send({ type: "SlowVariantsRequested", v: 1, imageId, revision });
+  if (deps.classifier) {
+    await deps.events.send({ type: "ClassificationRequested", v: 1, imageId, revision });
+  }
 }
 
 /** Removes what a run that lost a race wrote: the image is gone or on another revision. */
@@ -291,6 +308,60 @@ export async function handleSlowVariants(
   return "enriched";
 }
 
+/**
+ * Classifies a ready revision from its thumb and applies the rules. A classifier error is
+ * thrown, so the message is retried with backoff; the image keeps its state meanwhile.
+ */
+export async function handleClassification(
+  event: ClassificationRequested,
+  deps: ProcessorDeps,
+): Promise<EventOutcome> {
+  const classifier = deps.classifier;
+  if (!classifier) return "skipped";
+  const found = await deps.images.getWithVariants(event.imageId);
+  const image = found?.image;
+  if (!found || image?.revision !== event.revision || image.status !== "ready") return "stale";
+  const thumbs = found.variants.filter((v) => v.name === "thumb");
+  const thumb =
+    thumbs.find((v) => v.format === "jpeg" || v.format === "png") ??
+    thumbs.find((v) => v.format === "webp");
+  if (!thumb || (thumb.format !== "jpeg" && thumb.format !== "png" && thumb.format !== "webp")) {
+    return "stale";
+  }
+  const object = await deps.store.getVariant(image.id, event.revision, "thumb", thumb.format);
+  if (!object || !("arrayBuffer" in object)) return "stale";
+  const bytes = new Uint8Array(await object.arrayBuffer());
+  const startedAt = deps.now();
+  const scored = await classifier.classify({ bytes, format: thumb.format });
+  if (!scored.ok) throw new Error(`classification failed: ${scored.error}`);
+  const ms = deps.now() - startedAt;
+  deps.metrics.record({
+    name: "moderation.classify",
+    outcome: classifier.name,
+    ms,
+    imageId: image.id,
+  });
+  const applied = await applyClassification(deps, {
+    image,
+    classifier: classifier.name,
+    scores: scored.value,
+    rules: deps.classifierRules,
+  });
+  deps.log.info("image_classified", { imageId: image.id, ms, action: applied.action });
+  return applied.changed ? "moderated" : "classified";
+}
+
+/** A moderation decision, for the record: the history row is already written. */
+function handleModerationDecision(event: ModerationDecision, deps: ProcessorDeps): EventOutcome {
+  deps.log.info("moderation_decision", {
+    imageId: event.imageId,
+    from: event.from,
+    to: event.to,
+    source: event.source,
+  });
+  return "logged";
+}
+
 /** Finishes a deletion the edge could not complete inline. */
 export async function handleImageDeleted(
   event: ImageDeleted,
@@ -315,6 +386,10 @@ export function handleEvent(event: ImageEvent, deps: ProcessorDeps): Promise<Eve
       return indexImages(deps, event.imageIds, event.requestedAt).then(() => "indexed");
     case "AlbumIndexRequested":
       return indexAlbum(deps, event.albumId, event.requestedAt).then(() => "indexed");
+    case "ClassificationRequested":
+      return handleClassification(event, deps);
+    case "ModerationDecision":
+      return Promise.resolve(handleModerationDecision(event, deps));
   }
 }
 
@@ -338,6 +413,12 @@ export async function handleDeadLetter(
     deps.log.error("dead_letter_index", { event });
     return "failed";
   }
+  if (event.type === "ClassificationRequested") {
+    // The image keeps its state (an image held until classified stays in the review queue).
+    deps.log.error("dead_letter_classification", { imageId: event.imageId });
+    return "failed";
+  }
+  if (event.type === "ModerationDecision") return "stale";
   const marked = await deps.images.markFailed(
     event.imageId,
     event.revision,

@@ -13,7 +13,14 @@ export async function getImage(
   input: { imageId: string; principal: Principal | null },
 ): Promise<Outcome<ImageWithVariants>> {
   const found = await deps.images.getWithVariants(input.imageId);
-  if (!found || !canView(found.image, input.principal)) return fail("image_not_found");
+  if (!found) return fail("image_not_found");
+  if (!canView(found.image, input.principal)) {
+    // A blocked image anyone could see before says so (451); everything else is a 404.
+    const wasVisible = found.image.visibility !== "private";
+    return found.image.moderation === "blocked" && wasVisible
+      ? fail("content_blocked", "This image was blocked by moderation.")
+      : fail("image_not_found");
+  }
   // A suspended owner's images are hidden from everyone but the owner and admins.
   if (
     !canManage(found.image, input.principal) &&
@@ -62,6 +69,9 @@ export async function viewPath(
   const found = await getImage(deps, input);
   if (!found.ok) return found;
   const { image, variants } = found.value;
+  if (image.moderation === "blocked") {
+    return fail("content_blocked", "This image was blocked by moderation.");
+  }
   // A reprocess keeps serving the previous revision until the new one is ready.
   if (image.servedRevision === null) {
     return fail("image_not_ready", `The image is ${image.status}.`);
@@ -93,6 +103,10 @@ export async function openOriginal(
   const image = await deps.images.get(input.imageId);
   if (!image || !canManage(image, input.principal)) return fail("image_not_found");
   if (image.bytes === null) return fail("image_not_ready", "Nothing has been uploaded yet.");
+  // Admins may still read what they review; the owner may not download what was taken down.
+  if (image.moderation === "blocked" && !input.principal.admin) {
+    return fail("content_blocked", "This image was blocked by moderation.");
+  }
   return ok({
     contentType: image.format ? contentTypeFor(image.format) : "application/octet-stream",
     size: image.bytes,

@@ -141,6 +141,36 @@ beforeAll(async () => {
       auth: true,
     }),
     (x) => ({ name: "GET share album variant", method: "GET", path: `/s/${x}/${x}/thumb` }),
+    (x) => ({
+      name: "POST report",
+      method: "POST",
+      path: `/v1/images/${x}/reports`,
+      auth: true,
+      body: () => JSON.stringify({ reason: "spam" }),
+      json: true,
+    }),
+    (x) => ({
+      name: "POST :appeal",
+      method: "POST",
+      path: `/v1/images/${x}:appeal`,
+      auth: true,
+      body: () => "{}",
+      json: true,
+    }),
+    (x) => ({
+      name: "GET moderation history",
+      method: "GET",
+      path: `/v1/admin/images/${x}/moderation`,
+      admin: true,
+    }),
+    (x) => ({
+      name: "POST :decide",
+      method: "POST",
+      path: `/v1/admin/images/${x}:decide`,
+      admin: true,
+      body: () => JSON.stringify({ decision: "allow", reason: "battery" }),
+      json: true,
+    }),
     (x) => ({ name: "DELETE album", method: "DELETE", path: `/v1/albums/${x}`, auth: true }),
     (x) => ({ name: "DELETE api key", method: "DELETE", path: `/v1/api-keys/${x}`, auth: true }),
     (x) => ({ name: "DELETE image", method: "DELETE", path: `/v1/images/${x}`, auth: true }),
@@ -259,6 +289,8 @@ beforeAll(async () => {
     // A victim other than alice: suspending her would hide the battery's own image.
     ...userIdRoutes.map((r) => r("battery-victim")),
     { name: "GET audit", method: "GET", path: "/v1/admin/audit", admin: true },
+    { name: "GET review queue", method: "GET", path: "/v1/admin/moderation/queue", admin: true },
+    { name: "GET figures", method: "GET", path: "/v1/admin/moderation/figures", admin: true },
     { name: "unknown", method: "GET", path: "/nope/../etc" },
     { name: "unknown POST", method: "POST", path: "/v1/nope", auth: true, body, json: true },
   ];
@@ -421,13 +453,15 @@ describe("hostile query strings", () => {
   });
 
   it.each(HOSTILE_LIST_QUERIES)(
-    "GET /v1/admin/audit?%s is a 400 validation_failed",
+    "GET /v1/admin/audit and the review queue ?%s are a 400 validation_failed",
     async (query) => {
-      const res = await callApp(`/v1/admin/audit?${query}`, {
-        headers: { Authorization: `Bearer ${admin}` },
-      });
-      expect(res.status).toBe(400);
-      expect(await problemCode(res)).toBe("validation_failed");
+      for (const path of ["/v1/admin/audit", "/v1/admin/moderation/queue"]) {
+        const res = await callApp(`${path}?${query}`, {
+          headers: { Authorization: `Bearer ${admin}` },
+        });
+        expect(res.status, path).toBe(400);
+        expect(await problemCode(res)).toBe("validation_failed");
+      }
     },
   );
 

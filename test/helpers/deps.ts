@@ -1,9 +1,12 @@
+import { type ClassifierRules, DEFAULT_CLASSIFIER_RULES } from "../../src/domain/moderation";
 import type { EventProducer } from "../../src/events/producer";
+import type { Classifier } from "../../src/moderation/classifier";
 import { createLogger } from "../../src/observability/logger";
 import { D1MetricsSink } from "../../src/observability/metrics";
 import { ImageEvent } from "../../src/pipeline/messages";
 import { ControlRepository } from "../../src/storage/control-repository";
 import { ImageRepository } from "../../src/storage/image-repository";
+import { ModerationRepository } from "../../src/storage/moderation-repository";
 import { ObjectStore } from "../../src/storage/object-store";
 import type { CacheInvalidator, Deps } from "../../src/use-cases/deps";
 import { controlPlane } from "../../src/use-cases/policies";
@@ -40,7 +43,15 @@ export function recordingProducer(): EventProducer & { sent: ImageEvent[] } {
 export function testDeps(
   bindings: { DB: D1Database; BUCKET: R2Bucket },
   overrides: Partial<Deps> = {},
-): Deps & { sent: ImageEvent[]; lines: string[]; purges: RecordedPurge[]; edge: null } {
+): Deps & {
+  sent: ImageEvent[];
+  lines: string[];
+  purges: RecordedPurge[];
+  edge: null;
+  moderation: ModerationRepository;
+  classifier: Classifier | null;
+  classifierRules: ClassifierRules;
+} {
   const events = recordingProducer();
   const lines: string[] = [];
   const invalidate = recordingInvalidator();
@@ -58,6 +69,9 @@ export function testDeps(
     ),
     purges: invalidate.purges,
     edge: null,
+    moderation: new ModerationRepository(bindings.DB),
+    classifier: null,
+    classifierRules: DEFAULT_CLASSIFIER_RULES,
     sent: events.sent,
     lines,
     ...overrides,

@@ -71,7 +71,8 @@ describe("share state", () => {
     ["active", facts({ expiresAt: null })],
     ["unavailable", facts({}, { status: "deleted" })],
     ["unavailable", facts({}, { servedRevision: null })],
-    ["unavailable", facts({}, { moderation: "blocked" })],
+    // Moderation gates each view of a shared image (451), not the share itself.
+    ["active", facts({}, { moderation: "blocked" })],
     ["exhausted", facts({ maxViews: 3, views: 3 })],
     ["active", facts({ maxViews: 3, views: 2 })],
     // Revocation wins over expiry, expiry over exhaustion.

@@ -20,7 +20,7 @@ import { orThrow } from "../outcome";
 import { decimalInteger, validate } from "../validate";
 
 /** Admin routes: a user token with `admin: true` (API keys never are); others get 403. */
-function requireAdmin() {
+export function requireAdmin() {
   return createMiddleware<AppEnv & UserEnv>(async (c, next) => {
     if (!c.get("user").admin) throw new ApiError("forbidden");
     return next();
@@ -43,7 +43,7 @@ function userIdParam(raw: string | undefined): string {
   return parsed.data;
 }
 
-/** `/v1/admin`: policies, suspensions (moderation.ts adds decisions) and the audit log. */
+/** `/v1/admin`: policies, suspensions and the audit log (moderation.ts adds review). */
 export const adminApp = new Hono<AppEnv>()
   .use(requireUserToken(), requireAdmin())
   .get("/policies", async (c) => {

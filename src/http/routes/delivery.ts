@@ -106,6 +106,15 @@ export async function serveView(c: Context<AppEnv>, view: ViewRequest): Promise<
     }),
   );
   if (result.kind === "throttled") throw rateLimitRefusal(c, RATE_LIMITS.delivery);
+  if (result.kind === "blurred") {
+    const headers = imageSecurityHeaders();
+    headers.set("Content-Type", "image/webp");
+    // Never cached: the decision may come any minute.
+    headers.set("Cache-Control", "private, no-store");
+    headers.set("X-Moderation", "pending_review");
+    if (req.method === "HEAD") await result.body.cancel();
+    return new Response(req.method === "HEAD" ? null : result.body, { status: 200, headers });
+  }
   if (result.kind === "blocked" || result.kind === "over_budget") {
     const over = result.kind === "over_budget";
     const retry: Record<string, string> = over

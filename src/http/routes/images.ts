@@ -2,7 +2,6 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { signPath } from "../../auth/url-signing";
 import type { Config } from "../../config/env";
-import { ApiError } from "../../domain/errors";
 import { isImageId } from "../../domain/ids";
 import { VARIANT_NAMES } from "../../domain/images";
 import type { Policy } from "../../domain/policy";
@@ -16,6 +15,7 @@ import type { AppEnv } from "../context";
 import { idempotent } from "../idempotency";
 import { requireJsonBody, requireUser, scopeIfSignedIn } from "../middleware";
 import { orThrow } from "../outcome";
+import { customMethodId, imageIdParam } from "../params";
 import { presentImage } from "../present";
 import { serveObject } from "../serve-object";
 import { decimalInteger, validate } from "../validate";
@@ -69,17 +69,6 @@ const ViewQuery = z.strictObject({
   variant: z.enum(VARIANT_NAMES).default("medium"),
   redirect: z.enum(["true", "false"]).default("true"),
 });
-
-/** Reads `:id`; a malformed id is simply an image that does not exist. */
-function imageIdParam(raw: string): string {
-  if (!isImageId(raw)) throw new ApiError("image_not_found");
-  return raw;
-}
-
-/** Strips a Google-style custom-method suffix (`abc:view` → `abc`) and checks the id shape. */
-function customMethodId(raw: string, method: string): string {
-  return imageIdParam(raw.slice(0, -(method.length + 1)));
-}
 
 function nowSeconds(): number {
   return Math.floor(Date.now() / 1000);

@@ -5,6 +5,7 @@ import { readShareSession, type ShareSession, shareSessionValue } from "../../au
 import { ApiError } from "../../domain/errors";
 import { parseReferer } from "../../domain/hotlink";
 import { base64url } from "../../domain/ids";
+import { moderationGate } from "../../domain/moderation";
 import type { Outcome } from "../../domain/result";
 import type { VariantRow } from "../../storage/schema";
 import { albumPage } from "../../use-cases/albums";
@@ -168,6 +169,16 @@ async function showShare(
     );
   }
   if (!image) throw new ApiError("share_not_found");
+  switch (moderationGate(image.moderation, "share", services.config.moderation.pendingDelivery)) {
+    case "hide":
+      throw new ApiError("share_not_found");
+    case "unavailable":
+      throw new ApiError(
+        image.moderation === "blocked" ? "content_blocked" : "content_under_review",
+      );
+    default:
+      break;
+  }
   const variants = await sharedVariants(services.shareDeps, image);
   if (wantsJson(c)) {
     return c.json(
@@ -226,9 +237,9 @@ async function shareVariant(c: Context<AppEnv>, imageId: string | null, variant:
   } else if (imageId !== null) {
     image = null;
   }
-  if (!image || image.servedRevision === null || image.moderation === "blocked") {
-    throw new ApiError("variant_not_found");
-  }
+  if (!image || image.servedRevision === null) throw new ApiError("variant_not_found");
+  // An album shows only what moderation allows; a single image's share is gated by serveView.
+  if (opened.album && image.moderation !== "allowed") throw new ApiError("variant_not_found");
   if ((variant === "original" || query.download) && !share.allowDownload) {
     throw new ApiError("download_not_allowed");
   }
