@@ -103,6 +103,18 @@ async function synthetic(width: number, height: number): Promise<Buffer> {
   return acc.jpeg({ quality: 92 }).toBuffer();
 }
 
+/**
+ * Every wallpaper of the Debian package (real photos and a few artworks), fetched once into
+ * bench/out; empty when apt cannot download it.
+ */
+export function wallpapers(): string[] {
+  fetchPhotos();
+  if (!existsSync(PHOTO_DIR)) return [];
+  return readdirSync(PHOTO_DIR)
+    .map((name) => path.join(PHOTO_DIR, name, "contents/images/2560x1600.jpg"))
+    .filter((p) => existsSync(p));
+}
+
 /** Makes (or reuses) bench/out/photo-12mp.jpg and photo-24mp.jpg. */
 export async function ensureInputs(): Promise<BenchInputs> {
   mkdirSync(OUT, { recursive: true });

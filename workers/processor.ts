@@ -12,6 +12,7 @@ import type { Classifier } from "../src/moderation/classifier";
 import { httpClassifier } from "../src/moderation/http-classifier";
 import { createLogger } from "../src/observability/logger";
 import { D1MetricsSink } from "../src/observability/metrics";
+import { blurredPreview } from "../src/pipeline/blur";
 import { createWorkerdCodecs } from "../src/pipeline/codecs-workerd";
 import { transformImage } from "../src/pipeline/transform";
 import { AlbumRepository } from "../src/storage/album-repository";
@@ -66,6 +67,7 @@ function buildDeps(env: ProcessorEnv, config: ProcessorConfig): ProcessorDeps {
     moderation: new ModerationRepository(env.DB),
     classifier: classifierFor(config.classifier),
     classifierRules: config.classifierRules,
+    blurredPreview: (bytes, format) => blurredPreview(codecs, bytes, format),
     ...controlPlane(new ControlRepository(env.DB), baseLog),
   };
 }

@@ -20,7 +20,10 @@ interface WeightsManifest {
 
 let loading: Promise<LayersModel> | null = null;
 
-/** nsfwjs's bundled MobileNetV2 (a layers model; weights base64 in a JS module), loaded once per isolate. */
+/**
+ * nsfwjs's bundled MobileNetV2 (a layers model; weights base64 in a JS module). Loaded on
+ * demand and shared until `releaseNsfwModel`.
+ */
 export function loadNsfwModel(): Promise<LayersModel> {
   loading ??= (async () => {
     // workerd's nodejs_compat makes tfjs think it runs in Node and advise tfjs-node; it does not.
@@ -55,6 +58,13 @@ export function loadNsfwModel(): Promise<LayersModel> {
   return loading;
 }
 
+/** Disposes the model's tensors (10 MiB of weights), so they never sit next to a decode. */
+export async function releaseNsfwModel(): Promise<void> {
+  const model = loading;
+  loading = null;
+  (await model?.catch(() => null))?.dispose();
+}
+
 /** Scores one 224x224 RGBA frame: a probability per class (they sum to 1). */
 export async function scoreFrame(image: RgbaImage): Promise<Record<NsfwClass, number>> {
   if (image.width !== MODEL_INPUT || image.height !== MODEL_INPUT) {
@@ -85,7 +95,8 @@ export const BUILTIN_CLASSIFIER_NAME = "builtin:nsfwjs-mobilenet_v2";
 
 /**
  * The built-in classifier: nsfwjs's MobileNetV2 on TensorFlow.js's CPU backend, fed the thumb
- * decoded and resampled to the model's 224x224 by the processor's own codecs.
+ * decoded and resampled to the model's 224x224 by the processor's own codecs. The model is
+ * loaded for each classification and disposed after it.
  */
 export function builtinClassifier(codecs: Pick<Codecs, "decode" | "resize">): Classifier {
   return {
@@ -95,7 +106,13 @@ export function builtinClassifier(codecs: Pick<Codecs, "decode" | "resize">): Cl
       if (!decoded.ok) return { ok: false, error: `thumb did not decode: ${decoded.error.code}` };
       const frame = await codecs.resize(decoded.value, MODEL_INPUT, MODEL_INPUT, false);
       if (!frame.ok) return { ok: false, error: `thumb did not resize: ${frame.error.code}` };
-      return { ok: true, value: await scoreFrame(frame.value) };
+      try {
+        return { ok: true, value: await scoreFrame(frame.value) };
+      } finally {
+        // The processor's memory budget is for one job at a time: the next message may be a
+        // 100 MP decode, so the weights go (reloading them costs ~250 ms, bench/classifier.ts).
+        await releaseNsfwModel();
+      }
     },
   };
 }

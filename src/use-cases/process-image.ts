@@ -84,6 +84,13 @@ export interface ProcessorDeps extends Deps, Pick<IndexerDeps, "search" | "album
   /** Null when classification is off (MODERATION_CLASSIFIER=off). */
   classifier: Classifier | null;
   classifierRules: ClassifierRules;
+  /** Makes the blurred preview of a thumb (pipeline/blur.ts); null where none is made. */
+  blurredPreview:
+    | ((
+        bytes: Uint8Array,
+        format: "jpeg" | "png" | "webp",
+      ) => Promise<Result<Uint8Array, TransformError>>)
+    | null;
 }
 
 /** How one event ended; anything thrown instead is transient and retried. */
@@ -308,6 +315,21 @@ export async function handleSlowVariants(
   return "enriched";
 }
 
+/** The thumb of a ready revision, as bytes the decoders take, or null when it is gone. */
+async function readThumb(
+  deps: ProcessorDeps,
+  found: { variants: readonly { name: string; format: string }[] },
+  imageId: string,
+  revision: number,
+): Promise<{ bytes: Uint8Array; format: "jpeg" | "png" | "webp" } | null> {
+  const thumbs = found.variants.filter((v) => v.name === "thumb");
+  const format = (["jpeg", "png", "webp"] as const).find((f) => thumbs.some((v) => v.format === f));
+  if (!format) return null;
+  const object = await deps.store.getVariant(imageId, revision, "thumb", format);
+  if (!object || !("arrayBuffer" in object)) return null;
+  return { bytes: new Uint8Array(await object.arrayBuffer()), format };
+}
+
 /**
  * Classifies a ready revision from its thumb and applies the rules. A classifier error is
  * thrown, so the message is retried with backoff; the image keeps its state meanwhile.
@@ -321,18 +343,10 @@ export async function handleClassification(
   const found = await deps.images.getWithVariants(event.imageId);
   const image = found?.image;
   if (!found || image?.revision !== event.revision || image.status !== "ready") return "stale";
-  const thumbs = found.variants.filter((v) => v.name === "thumb");
-  const thumb =
-    thumbs.find((v) => v.format === "jpeg" || v.format === "png") ??
-    thumbs.find((v) => v.format === "webp");
-  if (!thumb || (thumb.format !== "jpeg" && thumb.format !== "png" && thumb.format !== "webp")) {
-    return "stale";
-  }
-  const object = await deps.store.getVariant(image.id, event.revision, "thumb", thumb.format);
-  if (!object || !("arrayBuffer" in object)) return "stale";
-  const bytes = new Uint8Array(await object.arrayBuffer());
+  const thumb = await readThumb(deps, found, image.id, event.revision);
+  if (!thumb) return "stale";
   const startedAt = deps.now();
-  const scored = await classifier.classify({ bytes, format: thumb.format });
+  const scored = await classifier.classify(thumb);
   if (!scored.ok) throw new Error(`classification failed: ${scored.error}`);
   const ms = deps.now() - startedAt;
   deps.metrics.record({
@@ -348,18 +362,43 @@ export async function handleClassification(
     rules: deps.classifierRules,
   });
   deps.log.info("image_classified", { imageId: image.id, ms, action: applied.action });
+  // Held since its creation (no decision event follows): its preview is made here.
+  if (!applied.changed && (await deps.images.get(image.id))?.moderation === "pending_review") {
+    await makeBlurredPreview(deps, image.id);
+  }
   return applied.changed ? "moderated" : "classified";
 }
 
-/** A moderation decision, for the record: the history row is already written. */
-function handleModerationDecision(event: ModerationDecision, deps: ProcessorDeps): EventOutcome {
+/** Stores the blurred preview of an image's served thumb (idempotent: the same key again). */
+async function makeBlurredPreview(deps: ProcessorDeps, imageId: string): Promise<boolean> {
+  if (!deps.blurredPreview) return false;
+  const found = await deps.images.getWithVariants(imageId);
+  const revision = found?.image.servedRevision;
+  if (!found || revision === null || revision === undefined) return false;
+  const thumb = await readThumb(deps, found, imageId, revision);
+  if (!thumb) return false;
+  const preview = await deps.blurredPreview(thumb.bytes, thumb.format);
+  if (!preview.ok) {
+    deps.log.warn("blurred_preview_failed", { imageId, code: preview.error.code });
+    return false;
+  }
+  await deps.store.putVariant(imageId, revision, "blurred", "webp", preview.value, "image/webp");
+  return true;
+}
+
+/** A moderation decision: an image held for review gets its blurred preview; the rest is logged. */
+async function handleModerationDecision(
+  event: ModerationDecision,
+  deps: ProcessorDeps,
+): Promise<EventOutcome> {
   deps.log.info("moderation_decision", {
     imageId: event.imageId,
     from: event.from,
     to: event.to,
     source: event.source,
   });
-  return "logged";
+  if (event.to !== "pending_review") return "logged";
+  return (await makeBlurredPreview(deps, event.imageId)) ? "enriched" : "logged";
 }
 
 /** Finishes a deletion the edge could not complete inline. */
@@ -389,7 +428,7 @@ export function handleEvent(event: ImageEvent, deps: ProcessorDeps): Promise<Eve
     case "ClassificationRequested":
       return handleClassification(event, deps);
     case "ModerationDecision":
-      return Promise.resolve(handleModerationDecision(event, deps));
+      return handleModerationDecision(event, deps);
   }
 }
 

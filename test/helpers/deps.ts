@@ -51,6 +51,7 @@ export function testDeps(
   moderation: ModerationRepository;
   classifier: Classifier | null;
   classifierRules: ClassifierRules;
+  blurredPreview: null;
 } {
   const events = recordingProducer();
   const lines: string[] = [];
@@ -72,6 +73,7 @@ export function testDeps(
     moderation: new ModerationRepository(bindings.DB),
     classifier: null,
     classifierRules: DEFAULT_CLASSIFIER_RULES,
+    blurredPreview: null,
     sent: events.sent,
     lines,
     ...overrides,

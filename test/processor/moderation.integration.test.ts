@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { ProcessorEnv } from "../../src/config/processor";
 import { DEFAULT_CLASSIFIER_RULES } from "../../src/domain/moderation";
 import { httpClassifier } from "../../src/moderation/http-classifier";
+import { probeHeader } from "../../src/pipeline/probe";
 import { ImageRepository } from "../../src/storage/image-repository";
 import { ModerationRepository } from "../../src/storage/moderation-repository";
 import { HELD_UNTIL_CLASSIFIED } from "../../src/use-cases/moderation";
@@ -166,5 +167,43 @@ describe("classification through an external service (local stand-in)", () => {
     const result = await deliver("image-events", [classification(id)]);
     expect(result.explicitAcks).toHaveLength(1);
     expect((await repo.get(id))?.moderation).toBe("allowed");
+  });
+
+  it("makes a blurred preview for an image that goes to review, from the decision or the classifier", async () => {
+    const decided = await ready(gradient(320, 200));
+    const decision = {
+      type: "ModerationDecision",
+      v: 1,
+      imageId: decided,
+      from: "allowed",
+      to: "pending_review",
+      source: "reports",
+      actor: "reports",
+      reason: "3 users reported it",
+      at: Date.now(),
+    };
+    const result = await deliver("image-events", [decision]);
+    expect(result.explicitAcks).toHaveLength(1);
+    const preview = await env.BUCKET.get(`variants/${decided}/1/blurred.webp`);
+    expect(preview).not.toBeNull();
+    const bytes = new Uint8Array((await preview?.arrayBuffer()) ?? new ArrayBuffer(0));
+    const probe = probeHeader(bytes);
+    expect(probe.ok && probe.value).toMatchObject({ format: "webp", width: 96, height: 60 });
+    expect(bytes.length).toBeLessThan(4096);
+
+    // Held at creation: no decision event; the classification that keeps it held makes one.
+    const held = await ready(flat(20, 20, 230));
+    await env.DB.prepare(
+      "update images set moderation = 'pending_review', moderation_reason = ?, moderation_updated_at = ? where id = ?",
+    )
+      .bind(HELD_UNTIL_CLASSIFIED, Date.now(), held)
+      .run();
+    const http = { ...env, MODERATION_CLASSIFIER: "http" } as ProcessorEnv;
+    await deliver("image-events", [classification(held)], { bindings: http });
+    expect(await env.BUCKET.head(`variants/${held}/1/blurred.webp`)).not.toBeNull();
+    // An allowed image gets none.
+    const fine = await ready(gradient(96, 64));
+    await deliver("image-events", [classification(fine)], { bindings: http });
+    expect(await env.BUCKET.head(`variants/${fine}/1/blurred.webp`)).toBeNull();
   });
 });
