@@ -112,9 +112,18 @@ try {
       await Promise.all([page.waitForLoadState("networkidle"), page.click("button[type=submit]")]);
       const unlocked = await page.locator("picture img").count();
       if (unlocked !== 1) throw new Error("the password did not unlock the page");
+      // The report form, opened and sent, as a viewer would.
+      await page.click(".report summary");
+      await page.selectOption("#reason", "spam");
+      await page.fill("#note", "Posted in every comment section.");
+      await page.locator(".report").screenshot({ path: join(out, `share-report-${name}.png`) });
+      await Promise.all([page.waitForLoadState("networkidle"), page.click(".report button")]);
+      if (!(await page.content()).includes("Thank you")) throw new Error("the report was not sent");
       if (errors.length > 0) throw new Error(`console errors: ${errors.join("; ")}`);
       await context.close();
-      console.log(`${name}: share-${name}.png, share-album-${name}.png, share-locked-${name}.png`);
+      console.log(
+        `${name}: share-${name}.png, share-album-${name}.png, share-locked-${name}.png, share-report-${name}.png`,
+      );
     }
   } finally {
     await browser.close();

@@ -37,6 +37,7 @@ export function createApp() {
   app.use("/v1/*", rateLimit(RATE_LIMITS.api, { stateOnSuccess: true }));
   // Views are counted on a cache miss (services().delivery.admitOrigin); share pages always.
   app.use("/s/:token", rateLimit(RATE_LIMITS.delivery, { stateOnSuccess: false }));
+  app.use("/s/:token/report", rateLimit(RATE_LIMITS.delivery, { stateOnSuccess: false }));
   app.route("/v1/images", imagesApp);
   app.route("/v1/settings", settingsApp);
   app.route("/v1/albums", albumsApp);

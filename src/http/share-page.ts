@@ -44,6 +44,8 @@ export type SharePageModel =
       tiles: readonly AlbumTile[];
     }
   | { kind: "locked"; token: string; wrongPassword: boolean }
+  /** After the report form: thanks, and the way back. */
+  | { kind: "reported"; token: string }
   | { kind: "unavailable"; reason: "not_found" | "rate_limited" };
 
 const ESCAPES: Record<string, string> = {
@@ -135,8 +137,12 @@ const STYLE = `
   .card h1 { margin-bottom: 8px; }
   .card p { color: var(--muted); margin: 0 0 20px; }
   label { display: block; text-align: left; font-size: .9rem; margin-bottom: 6px; }
-  input[type=password] { width: 100%; padding: 10px 12px; font: inherit; border-radius: 8px;
-    border: 1px solid var(--line); background: var(--bg); color: var(--fg); margin-bottom: 14px; }
+  input[type=password], select, textarea { width: 100%; padding: 10px 12px; font: inherit;
+    border-radius: 8px; border: 1px solid var(--line); background: var(--bg); color: var(--fg);
+    margin-bottom: 14px; }
+  .report { margin-top: 24px; max-width: 420px; color: var(--muted); font-size: .9rem; }
+  .report summary { cursor: pointer; }
+  .report form { margin-top: 12px; }
   .error { color: #c62828; font-weight: 600; }
   .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 12px; }
   .tile { display: block; border-radius: 10px; overflow: hidden; background: var(--line);
@@ -200,6 +206,14 @@ export function renderSharePage(model: SharePageModel, nonce: string): string {
     </div>`,
     );
   }
+  if (model.kind === "reported") {
+    return document(
+      "Report received",
+      nonce,
+      `<div class="card"><h1>Thank you</h1><p>Your report was sent to the moderators.</p>
+      <p><a class="button" href="/s/${escapeHtml(model.token)}">Back to the image</a></p></div>`,
+    );
+  }
   if (model.kind === "album") return albumDocument(model, nonce);
   const colour =
     model.dominantColor && /^#[0-9a-f]{6}$/i.test(model.dominantColor) ? model.dominantColor : "";
@@ -219,9 +233,38 @@ export function renderSharePage(model: SharePageModel, nonce: string): string {
     <div class="actions">
       ${download}
       <span class="meta">${escapeHtml(expiryText(model.expiresAt))}</span>
-    </div>`,
+    </div>
+    ${reportForm(model.token)}`,
     colour,
   );
+}
+
+const REASON_LABELS: readonly [string, string][] = [
+  ["sexual", "Sexual content"],
+  ["violence", "Violence or gore"],
+  ["harassment", "Harassment"],
+  ["hate", "Hate"],
+  ["illegal", "Illegal content"],
+  ["spam", "Spam"],
+  ["copyright", "Copyright"],
+  ["other", "Something else"],
+];
+
+/** A small report form: no script, posts to the share's own origin. */
+function reportForm(token: string): string {
+  const options = REASON_LABELS.map(([v, label]) => `<option value="${v}">${label}</option>`).join(
+    "",
+  );
+  return `<details class="report">
+      <summary>Report this image</summary>
+      <form method="post" action="/s/${escapeHtml(token)}/report">
+        <label for="reason">Reason</label>
+        <select id="reason" name="reason" required>${options}</select>
+        <label for="note">Details (optional)</label>
+        <textarea id="note" name="note" maxlength="2000" rows="3"></textarea>
+        <button class="button" type="submit">Send report</button>
+      </form>
+    </details>`;
 }
 
 function albumDocument(model: Extract<SharePageModel, { kind: "album" }>, nonce: string): string {

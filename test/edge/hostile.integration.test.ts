@@ -95,6 +95,13 @@ beforeAll(async () => {
       body: () => "password=x",
       form: true,
     }),
+    (x) => ({
+      name: "POST share report",
+      method: "POST",
+      path: `/s/${x}/report`,
+      body: () => "reason=spam",
+      form: true,
+    }),
     (x) => ({ name: "HEAD tus", method: "HEAD", path: `/v1/tus/${x}`, auth: true, headers: tus }),
     (x) => ({
       name: "PATCH tus",
@@ -211,6 +218,13 @@ beforeAll(async () => {
       form: true,
     },
     { name: "GET shares (real)", method: "GET", path: `/v1/images/${id}/shares`, auth: true },
+    {
+      name: "POST share report (real, locked)",
+      method: "POST",
+      path: `/s/${share.token}/report`,
+      body: () => "reason=spam",
+      form: true,
+    },
     {
       name: "POST delivery cookie",
       method: "POST",

@@ -101,6 +101,84 @@ describe("reports", () => {
   });
 });
 
+describe("reports from a share page", () => {
+  async function shareOf(owner: string, body: unknown = {}) {
+    const { image } = await seedReadyImage(owner, "private");
+    const res = await as(owner, `/v1/images/${image.id}/shares`, post(body));
+    return { image, token: ((await res.json()) as { token: string }).token };
+  }
+
+  const form = (ip: string, fields: string) => ({
+    method: "POST",
+    headers: {
+      "Content-Type": "application/x-www-form-urlencoded",
+      Accept: "text/html",
+      "CF-Connecting-IP": ip,
+    },
+    body: fields,
+  });
+
+  it("offers a report form; each client address of the share counts once toward the threshold", async () => {
+    const { image, token: shareToken } = await shareOf("sr-owner");
+    const pageRes = await callApp(`/s/${shareToken}`, { headers: { Accept: "text/html" } });
+    const html = await pageRes.text();
+    expect(html).toContain(`action="/s/${shareToken}/report"`);
+    expect(html).toContain('<option value="sexual">');
+
+    const thanks = await callApp(
+      `/s/${shareToken}/report`,
+      form("198.51.100.1", "reason=sexual&note=no"),
+    );
+    expect(thanks.status).toBe(200);
+    expect(await thanks.text()).toContain("Thank you");
+    const again = await callApp(`/s/${shareToken}/report`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "CF-Connecting-IP": "198.51.100.1" },
+      body: JSON.stringify({ reason: "spam" }),
+    });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ duplicate: true, state: "allowed" });
+    await (await callApp(`/s/${shareToken}/report`, form("198.51.100.2", "reason=sexual"))).text();
+    await (
+      await callApp(`/s/${shareToken}/report`, form("198.51.100.3", "reason=violence"))
+    ).text();
+    const own = await as("sr-owner", `/v1/images/${image.id}`);
+    expect(await own.json()).toMatchObject({ moderation: "pending_review" });
+  });
+
+  it("refuses bad fields, locked shares and unknown tokens", async () => {
+    const { token: shareToken } = await shareOf("sr-owner2");
+    const json = (body: string, type = "application/json") =>
+      callApp(`/s/${shareToken}/report`, {
+        method: "POST",
+        headers: { "Content-Type": type },
+        body,
+      });
+    expect(await problemCode(await json('{"reason":"boring"}'))).toBe("validation_failed");
+    expect(await problemCode(await json("{"))).toBe("invalid_json");
+    expect(await problemCode(await json("reason=spam", "text/plain"))).toBe(
+      "unsupported_media_type",
+    );
+    expect((await json(JSON.stringify({ reason: "spam", note: "x".repeat(5000) }))).status).toBe(
+      413,
+    );
+    const locked = await shareOf("sr-owner2", { password: "open sesame" });
+    const res = await callApp(`/s/${locked.token}/report`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: '{"reason":"spam"}',
+    });
+    expect(res.status).toBe(401);
+    expect(await problemCode(res)).toBe("share_locked");
+    const unknown = await callApp("/s/nope/report", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: '{"reason":"spam"}',
+    });
+    expect(unknown.status).toBe(404);
+  });
+});
+
 describe("takedown", () => {
   it("answers 451 at once on every URL, cached copies included, and allow brings them back", async () => {
     const { image } = await seedReadyImage("td-owner", "public");

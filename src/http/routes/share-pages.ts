@@ -1,14 +1,16 @@
 import { type Context, Hono } from "hono";
 import { generateCookie, getCookie } from "hono/cookie";
+import { z } from "zod";
 import { parseShareToken } from "../../auth/credentials";
 import { readShareSession, type ShareSession, shareSessionValue } from "../../auth/signed-cookies";
 import { ApiError } from "../../domain/errors";
 import { parseReferer } from "../../domain/hotlink";
 import { base64url } from "../../domain/ids";
-import { moderationGate } from "../../domain/moderation";
+import { moderationGate, REPORT_REASONS } from "../../domain/moderation";
 import type { Outcome } from "../../domain/result";
 import type { VariantRow } from "../../storage/schema";
 import { albumPage } from "../../use-cases/albums";
+import { reportImage } from "../../use-cases/moderation";
 import { type OpenedShare, openShare, sharedVariants, unlockShare } from "../../use-cases/shares";
 import type { AppEnv } from "../context";
 import { isLocalHttp } from "../cookies";
@@ -16,6 +18,7 @@ import { readCapped } from "../middleware";
 import { orThrow } from "../outcome";
 import { clientIp } from "../rate-limit";
 import { renderSharePage, type SharePageModel, sharePageHeaders } from "../share-page";
+import { reportIssues } from "../validate";
 import { deliveryQuery, isVariantName, serveView } from "./delivery";
 
 /** How long a browser's share session (unlocked, view counted) lasts. */
@@ -266,6 +269,48 @@ async function shareVariant(c: Context<AppEnv>, imageId: string | null, variant:
   return res;
 }
 
+const ReportForm = z.strictObject({
+  reason: z.enum(REPORT_REASONS),
+  note: z
+    .string()
+    .trim()
+    .max(2000)
+    .transform((n) => (n === "" ? undefined : n))
+    .optional(),
+});
+
+/** The report form's fields (form-encoded from the page, or JSON), validated. */
+async function reportFields(c: Context<AppEnv>): Promise<z.infer<typeof ReportForm>> {
+  const type = c.req.header("Content-Type") ?? "";
+  const form = /^application\/x-www-form-urlencoded\s*(;|$)/i.test(type);
+  if (!form && !/^application\/json\s*(;|$)/i.test(type)) {
+    throw new ApiError("unsupported_media_type", "Send the report as a form or as JSON.");
+  }
+  const body = c.req.raw.body ? await readCapped(c.req.raw.body, MAX_FORM_BYTES) : null;
+  if (c.req.raw.body && body === null) {
+    throw new ApiError("payload_too_large", `Reports are limited to ${MAX_FORM_BYTES} bytes.`);
+  }
+  const text = new TextDecoder().decode(body ?? undefined);
+  let raw: unknown = null;
+  if (form) raw = Object.fromEntries(new URLSearchParams(text));
+  else {
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      throw new ApiError("invalid_json");
+    }
+  }
+  const parsed = ReportForm.safeParse(raw);
+  if (!parsed.success) {
+    throw new ApiError(
+      "validation_failed",
+      "Send a reason and, optionally, a note.",
+      reportIssues(parsed.error.issues),
+    );
+  }
+  return parsed.data;
+}
+
 /** Share links, mounted at `/s`: the page, its password form, and the shared variants. */
 export const sharePagesApp = new Hono<AppEnv>()
   .get("/:token", async (c) => {
@@ -317,6 +362,39 @@ export const sharePagesApp = new Hono<AppEnv>()
         "Cache-Control": "no-store",
       },
     });
+  })
+  .post("/:token/report", async (c) => {
+    const request = await parsed(c);
+    if (!request) return refusal(c, { ok: false, error: { code: "share_not_found" } });
+    const fields = await reportFields(c);
+    const services = c.get("services");
+    const opened = await openShare(services.shareDeps, {
+      token: request.token,
+      session: request.session,
+      purpose: "variant",
+    });
+    if (!opened.ok) return refusal(c, opened);
+    // An album's images are reported from the API; the page reports the image it shows.
+    const image = opened.value.image;
+    if (!image) throw new ApiError("share_not_found");
+    // Share viewers are not signed in: each client address of each share counts as one reporter.
+    const digest = await crypto.subtle.digest(
+      "SHA-256",
+      new TextEncoder().encode(`${request.shareId}\n${clientIp(c)}`),
+    );
+    const result = orThrow(
+      await reportImage(services.moderationDeps, {
+        principal: null,
+        viaShare: true,
+        reporterId: `share:${base64url(new Uint8Array(digest)).slice(0, 22)}`,
+        imageId: image.id,
+        reason: fields.reason,
+        note: fields.note ?? null,
+        threshold: services.config.moderation.reportThreshold,
+      }),
+    );
+    if (wantsHtml(c)) return page(c, { kind: "reported", token: request.token }, 200);
+    return c.json(result, result.duplicate ? 200 : 201, { "Cache-Control": "no-store" });
   })
   .get("/:token/:variant", (c) => shareVariant(c, null, c.req.param("variant")))
   .get("/:token/:imageId/:variant", (c) =>
