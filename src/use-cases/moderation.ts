@@ -11,6 +11,7 @@ import {
   reportsMayHold,
 } from "../domain/moderation";
 import { fail, type Outcome, ok } from "../domain/result";
+import type { ImageWithVariants } from "../storage/image-repository";
 import type {
   ModerationEventRow,
   ModerationRepository,
@@ -179,7 +180,7 @@ export async function reportImage(
 export async function appealImage(
   deps: ModerationDeps,
   input: { principal: Principal; imageId: string; note: string | null },
-): Promise<Outcome<ImageRow>> {
+): Promise<Outcome<ImageWithVariants>> {
   const image = await deps.images.get(input.imageId);
   if (!image || image.status === "deleted" || !canManage(image, input.principal)) {
     return fail("image_not_found");
@@ -208,7 +209,7 @@ export async function appealImage(
     reason: input.note ?? "appealed",
     at,
   });
-  return ok((await deps.images.get(image.id)) ?? image);
+  return ok((await deps.images.getWithVariants(image.id)) ?? { image, variants: [] });
 }
 
 /** The review queue with each image's reports (admins). */

@@ -320,10 +320,12 @@ describe("appeal", () => {
       post({ note: "it is a statue" }),
     );
     expect(appealed.status).toBe(200);
-    expect(await appealed.json()).toMatchObject({
+    const appealedJson = (await appealed.json()) as { variants: unknown[] };
+    expect(appealedJson).toMatchObject({
       moderation: "blocked",
       moderationDetail: { canAppeal: false },
     });
+    expect(appealedJson.variants.length).toBeGreaterThan(0);
     const twice = await as("ap-owner", `/v1/images/${image.id}:appeal`, post({}));
     expect(twice.status).toBe(409);
     expect(await problemCode(twice)).toBe("appeal_not_allowed");

@@ -82,14 +82,14 @@ export const imageModerationApp = new Hono<AppEnv>()
     requireJsonBody(),
     validate("json", AppealBody),
     async (c) => {
-      const image = orThrow(
+      const { image, variants } = orThrow(
         await appealImage(c.get("services").moderationDeps, {
           principal: c.get("user"),
           imageId: customMethodId(c.req.param("idAppeal"), "appeal"),
           note: c.req.valid("json").note ?? null,
         }),
       );
-      return c.json(presentImage(image, [], new URL(c.req.url).origin), 200, NO_STORE);
+      return c.json(presentImage(image, variants, new URL(c.req.url).origin), 200, NO_STORE);
     },
   );
 
