@@ -21,7 +21,8 @@ function publicUrls(image: ImageRow, variants: readonly VariantRow[], origin: st
   return urls;
 }
 
-function isoOrNull(ms: number | null): string | null {
+/** A Unix-ms time as ISO 8601, or null. */
+export function isoOrNull(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 

@@ -33,12 +33,21 @@ export function loadNsfwModel(): Promise<LayersModel> {
       modelTopology: object;
       weightsManifest: WeightsManifest[];
     };
+    // nsfwjs names its weight bundles after the manifest's shard paths.
+    const bundles = new Map<string, string>();
+    for (const [i, load] of MobileNetV2Model.weightBundles.entries()) {
+      const name = `group1-shard${i + 1}of${MobileNetV2Model.numOfWeightBundles}`;
+      bundles.set(name, ((await load()) as { default: string }).default);
+    }
     const shards: Uint8Array[] = [];
     const specs: tf.io.WeightsManifestEntry[] = [];
-    for (const [i, load] of MobileNetV2Model.weightBundles.entries()) {
-      const base64 = ((await load()) as { default: string }).default;
-      shards.push(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
-      for (const group of json.weightsManifest.slice(i, i + 1)) specs.push(...group.weights);
+    for (const group of json.weightsManifest) {
+      specs.push(...group.weights);
+      for (const shard of group.paths) {
+        const base64 = bundles.get(shard);
+        if (base64 === undefined) throw new Error(`nsfwjs ships no weights for ${shard}`);
+        shards.push(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)));
+      }
     }
     const total = shards.reduce((n, s) => n + s.length, 0);
     const weights = new Uint8Array(total);

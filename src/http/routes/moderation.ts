@@ -15,7 +15,7 @@ import type { AppEnv } from "../context";
 import { requireJsonBody, requireUser, requireUserToken } from "../middleware";
 import { orThrow } from "../outcome";
 import { customMethodId, imageIdParam } from "../params";
-import { presentImage } from "../present";
+import { isoOrNull, presentImage } from "../present";
 import { decimalInteger, validate } from "../validate";
 import { requireAdmin } from "./admin";
 
@@ -34,10 +34,6 @@ const FiguresQuery = z.strictObject({ days: decimalInteger(1, 90).default(30) })
 
 const NO_STORE = { "Cache-Control": "private, no-store" };
 
-function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
-
 /** The review queue's view of an image: state, why, scores, appeal. */
 function reviewItem(image: ImageRow) {
   return {
@@ -45,10 +41,12 @@ function reviewItem(image: ImageRow) {
     ownerId: image.ownerId,
     moderation: image.moderation,
     reason: image.moderationReason,
-    since: iso(image.moderationUpdatedAt ?? image.createdAt),
+    since: isoOrNull(image.moderationUpdatedAt ?? image.createdAt),
     scores: image.moderationScores ? (JSON.parse(image.moderationScores) as unknown) : null,
     appeal:
-      image.appealedAt === null ? null : { at: iso(image.appealedAt), note: image.appealNote },
+      image.appealedAt === null
+        ? null
+        : { at: isoOrNull(image.appealedAt), note: image.appealNote },
   };
 }
 
@@ -113,7 +111,7 @@ export const adminModerationApp = new Hono<AppEnv>()
             reporterId: r.reporterId,
             reason: r.reason,
             note: r.note,
-            at: iso(r.at),
+            at: isoOrNull(r.at),
           })),
         })),
         nextCursor: page.nextCursor,
@@ -143,7 +141,7 @@ export const adminModerationApp = new Hono<AppEnv>()
       {
         imageId: id,
         history: history.map((h) => ({
-          at: iso(h.at),
+          at: isoOrNull(h.at),
           source: h.source,
           actor: h.actor,
           from: h.fromState,
