@@ -73,22 +73,16 @@ export function classify(
 /** How an image waiting for review is served to everyone but its owner and admins. */
 export type PendingDelivery = "owner_only" | "blurred" | "451";
 
-/** Where a view comes from: an unsigned URL, a signed one (minted for owner or admin), a share. */
-export type ViewSurface = "public" | "signed" | "share";
-
 /** What a view of an image in `state` gets. */
 export type ModerationGate = "serve" | "hide" | "blur" | "unavailable";
 
 /**
  * The delivery rule: `blocked` is 451 everywhere; `pending_review` follows the configured
- * mode (`owner_only`: unsigned URLs and shares act as if the image were private, while
- * signed URLs, which only its owner and admins can obtain meanwhile, still serve).
+ * mode (`owner_only`: every delivery URL acts as if the image did not exist, signed ones too,
+ * since a signed URL or cookie minted while it was allowed may be in anyone's hands; its owner
+ * and admins still see it through the API and `/original`).
  */
-export function moderationGate(
-  state: string,
-  surface: ViewSurface,
-  pending: PendingDelivery,
-): ModerationGate {
+export function moderationGate(state: string, pending: PendingDelivery): ModerationGate {
   if (state === "allowed") return "serve";
   if (state !== "pending_review") return "unavailable";
   switch (pending) {
@@ -97,7 +91,7 @@ export function moderationGate(
     case "blurred":
       return "blur";
     case "owner_only":
-      return surface === "signed" ? "serve" : "hide";
+      return "hide";
   }
 }
 
@@ -120,4 +114,19 @@ export function reportsMayHold(
 /** Whether the owner may still appeal: once, and only against a decision that took the image down. */
 export function mayAppeal(image: { moderation: string; appealedAt: number | null }): boolean {
   return image.moderation !== "allowed" && image.appealedAt === null;
+}
+
+/** An IPv6 client counts by its /64 (one subscriber's block); IPv4 by its address. */
+export function reporterAddress(ip: string): string {
+  if (!ip.includes(":")) return ip;
+  const [head = "", tail = ""] = ip.split("::");
+  const left = head ? head.split(":") : [];
+  const right = tail ? tail.split(":") : [];
+  const full = ip.includes("::")
+    ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right]
+    : left;
+  return `${full
+    .slice(0, 4)
+    .map((h) => h.toLowerCase().replace(/^0+(?=.)/, ""))
+    .join(":")}::/64`;
 }

@@ -19,7 +19,8 @@ export function decodeCursor<T extends (string | number)[]>(
     const value: unknown = JSON.parse(new TextDecoder().decode(raw));
     if (!Array.isArray(value) || value.length !== shape.length) return null;
     const fits = [...shape].every((kind, i) =>
-      kind === "n" ? typeof value[i] === "number" : typeof value[i] === "string",
+      // JSON.parse turns 1e999 into Infinity, which no database binds.
+      kind === "n" ? Number.isFinite(value[i]) : typeof value[i] === "string",
     );
     return fits ? (value as T) : null;
   } catch {

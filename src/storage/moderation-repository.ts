@@ -13,6 +13,8 @@ export interface ModerationChange {
   actor: string;
   reason: string;
   at: number;
+  /** Only if no admin ever decided this image (the classifier's moves): checked in the same statement. */
+  unlessAdminDecided?: boolean;
 }
 
 export type ModerationEventRow = typeof moderationEvents.$inferSelect;
@@ -48,6 +50,9 @@ export class ModerationRepository {
           eq(images.id, change.imageId),
           eq(images.moderation, change.from),
           ne(images.status, "deleted"),
+          change.unlessAdminDecided
+            ? sql`not exists (select 1 from ${moderationEvents} e where e.image_id = ${images.id} and e.source = 'admin')`
+            : undefined,
         ),
       )
       .returning({ id: images.id });
@@ -57,7 +62,7 @@ export class ModerationRepository {
   }
 
   /** Writes one history row (also for events that keep the state, like an appeal). */
-  async record(change: ModerationChange): Promise<void> {
+  async record(change: Omit<ModerationChange, "unlessAdminDecided">): Promise<void> {
     await this.db.insert(moderationEvents).values({
       imageId: change.imageId,
       at: change.at,
@@ -116,8 +121,9 @@ export class ModerationRepository {
   }
 
   /**
-   * Adds one user's report; a second report by the same user changes nothing. Returns
-   * whether it was new and how many distinct users reported since `since`.
+   * Adds one user's report; a second one by the same user changes nothing, unless their
+   * earlier report was closed by a decision (before `since`): then it counts again. Returns
+   * whether it counted and how many distinct users reported since `since`.
    */
   async report(
     row: ReportRow,
@@ -126,7 +132,11 @@ export class ModerationRepository {
     const added = await this.db
       .insert(moderationReports)
       .values(row)
-      .onConflictDoNothing()
+      .onConflictDoUpdate({
+        target: [moderationReports.imageId, moderationReports.reporterId],
+        set: { reason: row.reason, note: row.note, at: row.at },
+        setWhere: sql`${moderationReports.at} <= ${since}`,
+      })
       .returning({ at: moderationReports.at });
     const open = await this.openReports(row.imageId, since);
     return { added: added.length > 0, reporters: open.count, firstAt: open.firstAt };

@@ -7,7 +7,7 @@ import {
   shareRefererAllowed,
 } from "../domain/hotlink";
 import { chooseFormat, type FormatChoice, type VariantName } from "../domain/images";
-import { moderationGate, type PendingDelivery, type ViewSurface } from "../domain/moderation";
+import { moderationGate, type PendingDelivery } from "../domain/moderation";
 import { secondsUntilNextDay } from "../domain/policy";
 import { fail, type Outcome, ok } from "../domain/result";
 import { sliceStream } from "../domain/stream-slice";
@@ -100,11 +100,9 @@ export type DeliveryDeps = Pick<Deps, "images" | "store" | "log" | "policy"> &
  */
 async function moderationVerdict(
   deps: DeliveryDeps,
-  viewer: Viewer,
   image: { id: string; moderation: string; revision: number },
 ): Promise<Outcome<Delivery> | null> {
-  const surface: ViewSurface = viewer.kind;
-  switch (moderationGate(image.moderation, surface, deps.pendingDelivery)) {
+  switch (moderationGate(image.moderation, deps.pendingDelivery)) {
     case "serve":
       return null;
     case "hide":
@@ -194,18 +192,19 @@ export async function deliverVariant(
       await hit.body.cancel();
       return fail("image_not_found");
     }
-    const held = await moderationVerdict(deps, input.viewer, {
-      id: input.imageId,
-      moderation: meta.moderation,
-      revision: meta.revision,
-    });
-    if (held) {
-      await hit.body.cancel();
-      return held;
-    }
+    // The owner's verdict first: a suspended owner's images are not found, whatever their state.
     const verdict = await ownerVerdict(deps, input.viewer, meta.ownerId);
-    if (!verdict.ok || verdict.value) {
+    const held =
+      verdict.ok && !verdict.value
+        ? await moderationVerdict(deps, {
+            id: input.imageId,
+            moderation: meta.moderation,
+            revision: meta.revision,
+          })
+        : null;
+    if (!verdict.ok || verdict.value || held) {
       await hit.body.cancel();
+      if (held) return held;
       return verdict.ok && verdict.value ? ok(verdict.value) : fail("image_not_found");
     }
     let body: ReadableStream<Uint8Array> | null = hit.body;
@@ -247,12 +246,6 @@ async function deliverFromOrigin(
   if (input.viewer.kind === "public" && !publiclyServable) return fail("image_not_found");
   const revision = input.revision === "current" ? image.servedRevision : input.revision;
   if (revision === null) return fail("image_not_found");
-  const held = await moderationVerdict(deps, input.viewer, {
-    id: image.id,
-    moderation: image.moderation,
-    revision,
-  });
-  if (held) return held;
   const rows = variants.filter((v) => v.name === input.variant);
   if (rows.length === 0) return fail("variant_not_found");
   const format = chooseFormat(
@@ -269,6 +262,12 @@ async function deliverFromOrigin(
   const verdict = await ownerVerdict(deps, input.viewer, image.ownerId);
   if (!verdict.ok) return verdict;
   if (verdict.value) return ok(verdict.value);
+  const held = await moderationVerdict(deps, {
+    id: image.id,
+    moderation: image.moderation,
+    revision,
+  });
+  if (held) return held;
   const meta: RenditionMeta = {
     ownerId: image.ownerId,
     publiclyServable,

@@ -43,7 +43,7 @@ async function move(
   deps: ModerationDeps,
   image: ImageRow,
   to: ModerationState,
-  who: { source: ModerationSource; actor: string; reason: string },
+  who: { source: ModerationSource; actor: string; reason: string; unlessAdminDecided?: boolean },
 ): Promise<boolean> {
   const at = deps.now();
   const from = image.moderation;
@@ -65,7 +65,9 @@ async function move(
       from,
       to,
       at,
-      ...who,
+      source: who.source,
+      actor: who.actor,
+      reason: who.reason,
     });
   } catch (err) {
     // The state and its history are written; the event is for consumers, not the decision.
@@ -79,58 +81,69 @@ async function move(
   return true;
 }
 
+/** The time of the last admin decision (0 when none): reports after it are the open ones. */
+async function lastReviewAt(deps: ModerationDeps, imageId: string): Promise<number> {
+  return (await deps.moderation.lastBy(imageId, "admin"))?.at ?? 0;
+}
+
 /** An admin's decision: allow or block, with a reason; audited, and measured (SLA, overturns). */
 export async function decideImage(
   deps: ModerationDeps,
   input: { principal: Principal; imageId: string; decision: "allow" | "block"; reason: string },
 ): Promise<Outcome<ImageRow>> {
   if (!input.principal.admin) return fail("forbidden");
-  const image = await deps.images.get(input.imageId);
-  if (!image || image.status === "deleted") return fail("image_not_found");
   const to: ModerationState = input.decision === "allow" ? "allowed" : "blocked";
-  const since = image.moderationUpdatedAt ?? 0;
-  const open = await deps.moderation.openReports(image.id, since);
-  const automatic = await deps.moderation.lastBy(image.id, "classifier");
   const who = { source: "admin" as const, actor: input.principal.userId, reason: input.reason };
-  if (!(await move(deps, image, to, who))) {
-    // The same state again (an appeal refused, reports dismissed): the decision is still
-    // recorded, and it closes the open reports and the appeal.
-    await deps.moderation.transition({
-      imageId: image.id,
+  // The admin's word is final whatever happened meanwhile (a report, the classifier): each
+  // attempt moves from the state just read; a lost race reads again.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const image = await deps.images.get(input.imageId);
+    if (!image || image.status === "deleted") return fail("image_not_found");
+    const open = await deps.moderation.openReports(image.id, await lastReviewAt(deps, image.id));
+    const automatic = await deps.moderation.lastBy(image.id, "classifier");
+    const applied =
+      image.moderation === to
+        ? // The same state again (an appeal refused, reports dismissed): still recorded, and
+          // it closes the open reports and the appeal.
+          await deps.moderation.transition({
+            imageId: image.id,
+            from: to,
+            to,
+            at: deps.now(),
+            ...who,
+          })
+        : await move(deps, image, to, who);
+    if (!applied) continue;
+    const now = deps.now();
+    if (to === "blocked" && open.firstAt !== null) {
+      // The takedown SLA: from the first open report to the block.
+      deps.metrics.record({
+        name: "moderation.takedown",
+        outcome: "reported",
+        ms: now - open.firstAt,
+        imageId: image.id,
+      });
+    }
+    if (
+      to === "allowed" &&
+      automatic &&
+      automatic.toState !== "allowed" &&
+      automatic.at === image.moderationUpdatedAt
+    ) {
+      // The classifier took it down and a person put it back: a false positive.
+      deps.metrics.record({
+        name: "moderation.overturned",
+        outcome: `classifier:${automatic.toState}`,
+        imageId: image.id,
+      });
+    }
+    await recordAdminAction(deps, input.principal, `image.${input.decision}`, image.id, {
       from: image.moderation,
-      to,
-      at: deps.now(),
-      ...who,
+      reason: input.reason,
     });
+    return ok((await deps.images.get(image.id)) ?? image);
   }
-  const now = deps.now();
-  if (to === "blocked" && open.firstAt !== null) {
-    // The takedown SLA: from the first open report to the block.
-    deps.metrics.record({
-      name: "moderation.takedown",
-      outcome: "reported",
-      ms: now - open.firstAt,
-      imageId: image.id,
-    });
-  }
-  if (
-    to === "allowed" &&
-    automatic &&
-    automatic.toState !== "allowed" &&
-    automatic.at === image.moderationUpdatedAt
-  ) {
-    // The classifier took it down and a person put it back: a false positive.
-    deps.metrics.record({
-      name: "moderation.overturned",
-      outcome: `classifier:${automatic.toState}`,
-      imageId: image.id,
-    });
-  }
-  await recordAdminAction(deps, input.principal, `image.${input.decision}`, image.id, {
-    from: image.moderation,
-    reason: input.reason,
-  });
-  return ok((await deps.images.get(image.id)) ?? image);
+  return fail("moderation_conflict", "The image's state kept changing; decide again.");
 }
 
 /** A signed-in user's report; N distinct reporters move an allowed image to review. */
@@ -161,7 +174,7 @@ export async function reportImage(
     note: input.note,
     at: deps.now(),
   };
-  const report = await deps.moderation.report(row, image.moderationUpdatedAt ?? 0);
+  const report = await deps.moderation.report(row, await lastReviewAt(deps, image.id));
   let state = image.moderation;
   if (report.added && reportsMayHold(image.moderation, report.reporters, input.threshold)) {
     const reason = `${report.reporters} users reported it`;
@@ -257,7 +270,12 @@ export async function applyClassification(
   if (await deps.moderation.lastBy(image.id, "admin"))
     return { action: "kept_admin_decision", changed: false };
   const verdict = classify(input.scores, input.rules);
-  const who = { source: "classifier" as const, actor: input.classifier, reason: verdict.reason };
+  const who = {
+    source: "classifier" as const,
+    actor: input.classifier,
+    reason: verdict.reason,
+    unlessAdminDecided: true,
+  };
   const held =
     image.moderation === "pending_review" && image.moderationReason === HELD_UNTIL_CLASSIFIED;
   let to: ModerationState | null = null;
@@ -269,7 +287,16 @@ export async function applyClassification(
   if (to === null) return { action: verdict.action, changed: false };
   if (to === image.moderation) {
     // A hold becomes a classifier's review: same state, the reason and history say why.
-    await deps.moderation.transition({ imageId: image.id, from: to, to, at: deps.now(), ...who });
+    if (
+      await deps.moderation.transition({ imageId: image.id, from: to, to, at: deps.now(), ...who })
+    ) {
+      // The classifier's hold, for the figures, although the state did not change.
+      deps.metrics.record({
+        name: "moderation.decision",
+        outcome: `classifier:${to}`,
+        imageId: image.id,
+      });
+    }
     return { action: verdict.action, changed: false };
   }
   return { action: verdict.action, changed: await move(deps, image, to, who) };

@@ -265,6 +265,10 @@ export async function handleImageUploaded(
     );
   }
   await requestSlowVariants(deps, event.imageId, event.revision);
+  // Held since its creation (new-account rule, holdUntilClassified): blurred from the start.
+  if ((await images.get(event.imageId))?.moderation === "pending_review") {
+    await makeBlurredPreview(deps, event.imageId);
+  }
   deps.log.info("image_ready", {
     imageId: event.imageId,
     revision: event.revision,

@@ -72,6 +72,13 @@ export async function viewPath(
   if (image.moderation === "blocked") {
     return fail("content_blocked", "This image was blocked by moderation.");
   }
+  // Delivery URLs do not serve it normally meanwhile; its owner and admins read /original.
+  if (image.moderation === "pending_review") {
+    return fail(
+      "content_under_review",
+      "The image is under review; /original still serves its owner.",
+    );
+  }
   // A reprocess keeps serving the previous revision until the new one is ready.
   if (image.servedRevision === null) {
     return fail("image_not_ready", `The image is ${image.status}.`);

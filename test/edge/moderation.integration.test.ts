@@ -81,6 +81,18 @@ describe("reports", () => {
     });
   });
 
+  it("counts a reporter again after an admin's decision closed their report", async () => {
+    const { image } = await seedReadyImage("rep-owner3", "public");
+    for (const user of ["rr-a", "rr-b"]) await report(user, image.id);
+    await decide(image.id, "allow", "fine");
+    const again = await report("rr-a", image.id);
+    expect(await again.json()).toMatchObject({ duplicate: false, state: "allowed" });
+    await report("rr-b", image.id);
+    expect(await (await report("rr-c", image.id)).json()).toMatchObject({
+      state: "pending_review",
+    });
+  });
+
   it("needs a signed-in user, a known reason and an image the reporter can see", async () => {
     const { image } = await seedReadyImage("rep-owner2", "public");
     const priv = (await seedReadyImage("rep-owner2", "private")).image;
@@ -144,6 +156,34 @@ describe("reports from a share page", () => {
     ).text();
     const own = await as("sr-owner", `/v1/images/${image.id}`);
     expect(await own.json()).toMatchObject({ moderation: "pending_review" });
+  });
+
+  it("refuses reports posted from another site", async () => {
+    const { token: shareToken } = await shareOf("sr-owner3");
+    const crossSite: Record<string, string>[] = [
+      { Origin: "https://evil.example" },
+      { "Sec-Fetch-Site": "cross-site" },
+    ];
+    for (const headers of crossSite) {
+      const res = await callApp(`/s/${shareToken}/report`, {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
+        body: "reason=spam",
+      });
+      expect(res.status).toBe(403);
+      expect(await problemCode(res)).toBe("cross_site_request");
+    }
+    const same = await callApp(`/s/${shareToken}/report`, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/x-www-form-urlencoded",
+        Origin: "https://images.test",
+        "Sec-Fetch-Site": "same-origin",
+        Accept: "application/json",
+      },
+      body: "reason=spam",
+    });
+    expect(same.status).toBe(201);
   });
 
   it("refuses bad fields, locked shares and unknown tokens", async () => {
@@ -296,14 +336,22 @@ describe("pending_review delivery modes", () => {
       expect(res.headers.get("Cache-Control")).toBe("private, no-store");
       expect(new Uint8Array(await res.arrayBuffer())).toEqual(placeholder);
     }
-    // Owner only: the signed URL (only its owner can get one meanwhile) still serves.
+    // Owner only: every delivery URL acts as if the image did not exist, the signed one
+    // (minted while it was allowed) included; :view mints no new one.
     expect(await statuses(urls)).toEqual({
       stable: 404,
       revisioned: 404,
-      signed: 200,
+      signed: 404,
       sharePage: 404,
       shareVariant: 404,
     });
+    const view = await as("pm-owner", `/v1/images/${image.id}:view?redirect=false`);
+    expect(view.status).toBe(451);
+    expect(await problemCode(view)).toBe("content_under_review");
+    // A suspended owner's images are not found, blurred or not.
+    await as("admin-1", "/v1/admin/users/pm-owner:suspend", { method: "POST" });
+    expect(await status(urls.stable, {}, blurredEnv)).toBe(404);
+    await as("admin-1", "/v1/admin/users/pm-owner:unsuspend", { method: "POST" });
   });
 });
 
@@ -379,6 +427,9 @@ describe("review queue", () => {
     expect((await as("q-owner", "/v1/admin/moderation/queue")).status).toBe(403);
     expect((await callApp("/v1/admin/moderation/queue")).status).toBe(401);
     expect((await as("admin-1", "/v1/admin/moderation/queue?cursor=nope")).status).toBe(400);
+    // A number JSON turns into Infinity is no cursor either.
+    const infinite = btoa('[1e999,"x"]').replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+    expect((await as("admin-1", `/v1/admin/moderation/queue?cursor=${infinite}`)).status).toBe(400);
   });
 });
 
@@ -391,6 +442,10 @@ describe("figures", () => {
     const { image } = await seedReadyImage("fig-owner", "public");
     await report("fig-a", image.id);
     await decide(image.id, "block", "reported and confirmed");
+    // Reports that held the image (report -> hold -> block) count toward the SLA too.
+    const held = (await seedReadyImage("fig-owner", "public")).image;
+    for (const user of ["fig-b", "fig-c", "fig-d"]) await report(user, held.id);
+    await decide(held.id, "block", "confirmed after the hold");
 
     // An automatic block, then a person's allow: a false positive.
     const auto = (await seedReadyImage("fig-owner", "public")).image;
@@ -417,7 +472,7 @@ describe("figures", () => {
       takedownSla: { count: number; p50Ms: number | null };
       automatic: { takedowns: number; overturned: number; falsePositiveRate: number | null };
     };
-    expect(figures.takedownSla.count).toBe(before.takedownSla.count + 1);
+    expect(figures.takedownSla.count).toBe(before.takedownSla.count + 2);
     expect(figures.takedownSla.p50Ms).toBeGreaterThanOrEqual(0);
     expect(figures.automatic.takedowns).toBe(before.automatic.takedowns + 1);
     expect(figures.automatic.overturned).toBe(before.automatic.overturned + 1);

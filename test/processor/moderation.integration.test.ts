@@ -201,6 +201,13 @@ describe("classification through an external service (local stand-in)", () => {
     const http = { ...env, MODERATION_CLASSIFIER: "http" } as ProcessorEnv;
     await deliver("image-events", [classification(held)], { bindings: http });
     expect(await env.BUCKET.head(`variants/${held}/1/blurred.webp`)).not.toBeNull();
+    // Held before it was processed (the new-account rule): blurred as soon as it is ready.
+    const early = await uploaded(await encoded(gradient(96, 64), "jpeg"), "mod-owner");
+    await env.DB.prepare("update images set moderation = 'pending_review' where id = ?")
+      .bind(early)
+      .run();
+    await deliver("image-events", [event(early)]);
+    expect(await env.BUCKET.head(`variants/${early}/1/blurred.webp`)).not.toBeNull();
     // An allowed image gets none.
     const fine = await ready(gradient(96, 64));
     await deliver("image-events", [classification(fine)], { bindings: http });

@@ -6,6 +6,7 @@ import {
   mayAppeal,
   moderationGate,
   percentile,
+  reporterAddress,
   reportsMayHold,
 } from "../../src/domain/moderation";
 
@@ -34,17 +35,15 @@ describe("classify", () => {
 
 describe("moderationGate", () => {
   it.each([
-    ["allowed", "public", "451", "serve"],
-    ["blocked", "signed", "owner_only", "unavailable"],
-    ["blocked", "public", "blurred", "unavailable"],
-    ["pending_review", "public", "owner_only", "hide"],
-    ["pending_review", "share", "owner_only", "hide"],
-    ["pending_review", "signed", "owner_only", "serve"],
-    ["pending_review", "signed", "451", "unavailable"],
-    ["pending_review", "share", "blurred", "blur"],
-    ["something else", "public", "owner_only", "unavailable"],
-  ] as const)("%s on %s under %s -> %s", (state, surface, mode, gate) => {
-    expect(moderationGate(state, surface, mode)).toBe(gate);
+    ["allowed", "451", "serve"],
+    ["blocked", "owner_only", "unavailable"],
+    ["blocked", "blurred", "unavailable"],
+    ["pending_review", "owner_only", "hide"],
+    ["pending_review", "451", "unavailable"],
+    ["pending_review", "blurred", "blur"],
+    ["something else", "owner_only", "unavailable"],
+  ] as const)("%s under %s -> %s", (state, mode, gate) => {
+    expect(moderationGate(state, mode)).toBe(gate);
   });
 });
 
@@ -71,5 +70,16 @@ describe("percentile", () => {
     expect(percentile([1, 2, 3, 4], 50)).toBe(2);
     expect(percentile([1, 2, 3, 4], 95)).toBe(4);
     expect(percentile([1, 2, 3, 4], 0)).toBe(1);
+  });
+});
+
+describe("reporterAddress", () => {
+  it("keeps IPv4 addresses and folds IPv6 into its /64", () => {
+    expect(reporterAddress("203.0.113.7")).toBe("203.0.113.7");
+    expect(reporterAddress("2001:db8:1:2:3:4:5:6")).toBe("2001:db8:1:2::/64");
+    expect(reporterAddress("2001:DB8:1:2::99")).toBe("2001:db8:1:2::/64");
+    expect(reporterAddress("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(reporterAddress("::1")).toBe("0:0:0:0::/64");
+    expect(reporterAddress("unknown")).toBe("unknown");
   });
 });

@@ -6,7 +6,7 @@ import { readShareSession, type ShareSession, shareSessionValue } from "../../au
 import { ApiError } from "../../domain/errors";
 import { parseReferer } from "../../domain/hotlink";
 import { base64url } from "../../domain/ids";
-import { moderationGate, REPORT_REASONS } from "../../domain/moderation";
+import { moderationGate, REPORT_REASONS, reporterAddress } from "../../domain/moderation";
 import type { Outcome } from "../../domain/result";
 import type { VariantRow } from "../../storage/schema";
 import { albumPage } from "../../use-cases/albums";
@@ -172,7 +172,7 @@ async function showShare(
     );
   }
   if (!image) throw new ApiError("share_not_found");
-  switch (moderationGate(image.moderation, "share", services.config.moderation.pendingDelivery)) {
+  switch (moderationGate(image.moderation, services.config.moderation.pendingDelivery)) {
     case "hide":
       throw new ApiError("share_not_found");
     case "unavailable":
@@ -279,6 +279,19 @@ const ReportForm = z.strictObject({
     .optional(),
 });
 
+/**
+ * Another site's page must not post reports on its visitors' behalf (an auto-submitting form
+ * would make every visitor a reporter): browsers say where a request comes from.
+ */
+function refuseCrossSite(c: Context<AppEnv>): void {
+  const site = c.req.header("Sec-Fetch-Site");
+  const origin = c.req.header("Origin");
+  const own = new URL(c.req.url).origin;
+  if ((site && site !== "same-origin" && site !== "none") || (origin && origin !== own)) {
+    throw new ApiError("cross_site_request", "Report from the share page itself.");
+  }
+}
+
 /** The report form's fields (form-encoded from the page, or JSON), validated. */
 async function reportFields(c: Context<AppEnv>): Promise<z.infer<typeof ReportForm>> {
   const type = c.req.header("Content-Type") ?? "";
@@ -364,6 +377,7 @@ export const sharePagesApp = new Hono<AppEnv>()
     });
   })
   .post("/:token/report", async (c) => {
+    refuseCrossSite(c);
     const request = await parsed(c);
     if (!request) return refusal(c, { ok: false, error: { code: "share_not_found" } });
     const fields = await reportFields(c);
@@ -380,7 +394,7 @@ export const sharePagesApp = new Hono<AppEnv>()
     // Share viewers are not signed in: each client address of each share counts as one reporter.
     const digest = await crypto.subtle.digest(
       "SHA-256",
-      new TextEncoder().encode(`${request.shareId}\n${clientIp(c)}`),
+      new TextEncoder().encode(`${request.shareId}\n${reporterAddress(clientIp(c))}`),
     );
     const result = orThrow(
       await reportImage(services.moderationDeps, {
