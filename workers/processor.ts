@@ -34,7 +34,7 @@ import { sweep } from "../src/use-cases/sweep";
 const codecs = createWorkerdCodecs();
 const baseLog = createLogger({ worker: "processor" });
 
-/** The configured classifier; the built-in model loads on its first use, once per isolate. */
+/** The configured classifier; the built-in model is loaded for each classification and disposed after it. */
 function classifierFor(config: ClassifierConfig): Classifier | null {
   switch (config.kind) {
     case "off":

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type Failure, fail } from "./result";
 
 /**
  * Moderation (docs/api.md, "Moderation"): a state per image, separate from its processing
@@ -100,6 +101,13 @@ export function percentile(sorted: readonly number[], p: number): number | null 
   if (sorted.length === 0) return null;
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
   return sorted[rank - 1] ?? null;
+}
+
+/** The 451 for an image moderation keeps from a view: blocked, or under review. */
+export function moderationRefusal(state: string): { ok: false; error: Failure } {
+  return state === "blocked"
+    ? fail("content_blocked", "This image was blocked by moderation.")
+    : fail("content_under_review", "This image is under review.");
 }
 
 /** Whether reports against an image in `state` may move it to review. */

@@ -27,7 +27,7 @@ import { SettingsRepository } from "../storage/settings-repository";
 import { ShareRepository } from "../storage/share-repository";
 import { ZonePurgeClient } from "../storage/zone-purge";
 import { authenticateApiKey } from "../use-cases/api-keys";
-import { controlPlane, effectivePolicy } from "../use-cases/policies";
+import { controlPlane } from "../use-cases/policies";
 import { edgeInvalidator } from "../use-cases/purge-cache";
 import type { AppEnv, UserEnv } from "./context";
 import { DELIVERY_COOKIE } from "./cookies";
@@ -103,19 +103,24 @@ export function services() {
       background,
       refillGuardMs: config.cacheRefillGuardMs,
     });
+    const deps = {
+      images,
+      store,
+      events,
+      now: Date.now,
+      log,
+      metrics,
+      invalidate,
+      ...controlPlane(control, log),
+    };
+    const deliveryLimiter = bindingRateLimiter(
+      c.env.DELIVERY_LIMITER,
+      RATE_LIMITS.delivery.periodSeconds,
+    );
     c.set("services", {
       config,
       verifyJwt: createJwtVerifier(config.jwt),
-      deps: {
-        images,
-        store,
-        events,
-        now: Date.now,
-        log,
-        metrics,
-        invalidate,
-        ...controlPlane(control, log),
-      },
+      deps,
       delivery: {
         images,
         store,
@@ -123,33 +128,23 @@ export function services() {
         cache,
         settings,
         control,
-        policy: (userId: string) => effectivePolicy({ control, log, now: Date.now }, userId),
+        policy: deps.policy,
         now: Date.now,
         background,
         pendingDelivery: config.moderation.pendingDelivery,
-        admitOrigin: async () =>
-          (await c.env.DELIVERY_LIMITER.limit({ key: rateLimitKey(null, clientIp(c)) })).success,
+        admitOrigin: () => deliveryLimiter.limit(rateLimitKey(null, clientIp(c))),
       },
       settings,
       albums,
       search: new SearchRepository(c.env.DB),
       policyDeps: { control, now: Date.now, log },
-      moderationDeps: {
-        images,
-        events,
-        now: Date.now,
-        log,
-        metrics,
-        invalidate,
-        control,
-        moderation: new ModerationRepository(c.env.DB),
-      },
+      moderationDeps: { ...deps, moderation: new ModerationRepository(c.env.DB) },
       apiKeyDeps: { apiKeys: new ApiKeyRepository(c.env.DB), now: Date.now, metrics, background },
       shareDeps: {
         images,
         albums,
         control,
-        policy: (userId: string) => effectivePolicy({ control, log, now: Date.now }, userId),
+        policy: deps.policy,
         shares: new ShareRepository(c.env.DB),
         now: Date.now,
         metrics,

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../domain/errors";
 import { type RateLimitPolicy, rateLimitHeaders, rateLimitKey } from "../domain/rate-limit";
+import { bindingRateLimiter } from "../storage/rate-limiter";
 import type { AppEnv } from "./context";
 
 /** The client's address as Cloudflare reports it (locally: Miniflare, or whatever a test sets). */
@@ -29,8 +30,8 @@ export function rateLimit(policy: RateLimitPolicy, opts: { stateOnSuccess: boole
   return createMiddleware<AppEnv>(async (c, next) => {
     const principal = c.get("principal") ?? null;
     const key = rateLimitKey(principal, clientIp(c));
-    const { success } = await c.env[policy.binding].limit({ key });
-    if (!success) throw rateLimitRefusal(c, policy);
+    const limiter = bindingRateLimiter(c.env[policy.binding], policy.periodSeconds);
+    if (!(await limiter.limit(key))) throw rateLimitRefusal(c, policy);
     await next();
     if (opts.stateOnSuccess) {
       // A response passed through from elsewhere (the upload session) has immutable headers.

@@ -7,7 +7,7 @@ import {
   shareRefererAllowed,
 } from "../domain/hotlink";
 import { chooseFormat, type FormatChoice, type VariantName } from "../domain/images";
-import { moderationGate, type PendingDelivery } from "../domain/moderation";
+import { moderationGate, moderationRefusal, type PendingDelivery } from "../domain/moderation";
 import { secondsUntilNextDay } from "../domain/policy";
 import { fail, type Outcome, ok } from "../domain/result";
 import { sliceStream } from "../domain/stream-slice";
@@ -108,14 +108,13 @@ async function moderationVerdict(
     case "hide":
       return fail("image_not_found");
     case "unavailable":
-      return image.moderation === "blocked"
-        ? fail("content_blocked", "This image was blocked by moderation.")
-        : fail("content_under_review", "This image is under review.");
+      return moderationRefusal(image.moderation);
     case "blur": {
+      // Until the processor has made the preview, the image is simply unavailable.
       const obj = await deps.store.getVariant(image.id, image.revision, "blurred", "webp");
-      if (!obj || !("body" in obj))
-        return fail("content_under_review", "This image is under review.");
-      return ok({ kind: "blurred", body: obj.body });
+      return obj && "body" in obj
+        ? ok({ kind: "blurred", body: obj.body })
+        : moderationRefusal(image.moderation);
     }
   }
 }
@@ -170,6 +169,22 @@ async function ownerVerdict(
 }
 
 /**
+ * What this view gets instead of the rendition, on hits and misses alike, or null to serve it:
+ * the owner's verdict first (a suspended owner's images are not found whatever their state),
+ * then moderation's.
+ */
+async function viewVerdict(
+  deps: DeliveryDeps,
+  viewer: Viewer,
+  image: { id: string; ownerId: string; moderation: string; revision: number },
+): Promise<Outcome<Delivery> | null> {
+  const verdict = await ownerVerdict(deps, viewer, image.ownerId);
+  if (!verdict.ok) return verdict;
+  if (verdict.value) return ok(verdict.value);
+  return moderationVerdict(deps, image);
+}
+
+/**
  * Finds what to serve for one view: from the edge cache when it holds the rendition (a hit
  * reads neither D1 nor R2), otherwise from D1 and R2, filling the cache on a full GET. The
  * access rules are the same either way: public URLs serve public images only, under the
@@ -192,20 +207,15 @@ export async function deliverVariant(
       await hit.body.cancel();
       return fail("image_not_found");
     }
-    // The owner's verdict first: a suspended owner's images are not found, whatever their state.
-    const verdict = await ownerVerdict(deps, input.viewer, meta.ownerId);
-    const held =
-      verdict.ok && !verdict.value
-        ? await moderationVerdict(deps, {
-            id: input.imageId,
-            moderation: meta.moderation,
-            revision: meta.revision,
-          })
-        : null;
-    if (!verdict.ok || verdict.value || held) {
+    const refusal = await viewVerdict(deps, input.viewer, {
+      id: input.imageId,
+      ownerId: meta.ownerId,
+      moderation: meta.moderation,
+      revision: meta.revision,
+    });
+    if (refusal) {
       await hit.body.cancel();
-      if (held) return held;
-      return verdict.ok && verdict.value ? ok(verdict.value) : fail("image_not_found");
+      return refusal;
     }
     let body: ReadableStream<Uint8Array> | null = hit.body;
     const take = () => {
@@ -259,15 +269,13 @@ async function deliverFromOrigin(
       `This variant is stored as ${rows.map((r) => r.format).join(", ")}.`,
     );
   }
-  const verdict = await ownerVerdict(deps, input.viewer, image.ownerId);
-  if (!verdict.ok) return verdict;
-  if (verdict.value) return ok(verdict.value);
-  const held = await moderationVerdict(deps, {
+  const refusal = await viewVerdict(deps, input.viewer, {
     id: image.id,
+    ownerId: image.ownerId,
     moderation: image.moderation,
     revision,
   });
-  if (held) return held;
+  if (refusal) return refusal;
   const meta: RenditionMeta = {
     ownerId: image.ownerId,
     publiclyServable,

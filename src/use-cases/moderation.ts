@@ -1,5 +1,4 @@
 import { canManage, type Principal } from "../domain/access";
-import { canView } from "../domain/images";
 import {
   type ClassifierRules,
   classify,
@@ -20,6 +19,7 @@ import type {
 import type { ImageRow } from "../storage/schema";
 import type { Deps } from "./deps";
 import { recordAdminAction } from "./policies";
+import { visibleTo } from "./read-images";
 
 /** What the moderation use cases use. */
 export type ModerationDeps = Pick<
@@ -164,8 +164,9 @@ export async function reportImage(
   const visible =
     image &&
     image.status !== "deleted" &&
-    (input.viaShare || canView(image, input.principal)) &&
-    !(await deps.control.isSuspended(image.ownerId));
+    (input.viaShare
+      ? !(await deps.control.isSuspended(image.ownerId))
+      : await visibleTo(deps, image, input.principal));
   if (!image || !visible) return fail("image_not_found");
   const row: ReportRow = {
     imageId: image.id,
@@ -257,7 +258,7 @@ export async function applyClassification(
     scores: Record<string, number>;
     rules: ClassifierRules;
   },
-): Promise<{ action: string; changed: boolean }> {
+): Promise<{ action: string; changed: boolean; state: ModerationState }> {
   const { image } = input;
   await deps.moderation.saveScores(
     image.id,
@@ -267,8 +268,7 @@ export async function applyClassification(
       scores: input.scores,
     }),
   );
-  if (await deps.moderation.lastBy(image.id, "admin"))
-    return { action: "kept_admin_decision", changed: false };
+  // An admin's decision wins: every move below is refused in SQL once one exists.
   const verdict = classify(input.scores, input.rules);
   const who = {
     source: "classifier" as const,
@@ -284,7 +284,8 @@ export async function applyClassification(
     to = "pending_review";
   else if (verdict.action === "pending_review" && held) to = "pending_review";
   else if (verdict.action === "allow" && held) to = "allowed";
-  if (to === null) return { action: verdict.action, changed: false };
+  const kept = { action: verdict.action, changed: false, state: image.moderation };
+  if (to === null) return kept;
   if (to === image.moderation) {
     // A hold becomes a classifier's review: same state, the reason and history say why.
     if (
@@ -297,9 +298,10 @@ export async function applyClassification(
         imageId: image.id,
       });
     }
-    return { action: verdict.action, changed: false };
+    return kept;
   }
-  return { action: verdict.action, changed: await move(deps, image, to, who) };
+  const changed = await move(deps, image, to, who);
+  return changed ? { action: verdict.action, changed, state: to } : kept;
 }
 
 /** An image's moderation history, oldest first (admins). */

@@ -266,9 +266,8 @@ export async function handleImageUploaded(
   }
   await requestSlowVariants(deps, event.imageId, event.revision);
   // Held since its creation (new-account rule, holdUntilClassified): blurred from the start.
-  if ((await images.get(event.imageId))?.moderation === "pending_review") {
-    await makeBlurredPreview(deps, event.imageId);
-  }
+  const thumb = claimed.moderation === "pending_review" ? thumbOf(out.variants) : null;
+  if (thumb) await storeBlurredPreview(deps, event.imageId, event.revision, thumb);
   deps.log.info("image_ready", {
     imageId: event.imageId,
     revision: event.revision,
@@ -319,15 +318,35 @@ export async function handleSlowVariants(
   return "enriched";
 }
 
+/** A thumb's bytes, in a format the decoders take. */
+interface Thumb {
+  bytes: Uint8Array;
+  format: "jpeg" | "png" | "webp";
+}
+
+/** Which stored thumb the classifier and the preview read: JPEG or PNG first, else WebP. */
+function thumbFormat(
+  variants: readonly { name: string; format: string }[],
+): Thumb["format"] | null {
+  const thumbs = variants.filter((v) => v.name === "thumb");
+  return (["jpeg", "png", "webp"] as const).find((f) => thumbs.some((v) => v.format === f)) ?? null;
+}
+
+/** The thumb among a transform's outputs (still in memory: no need to read it back). */
+function thumbOf(variants: readonly EncodedVariant[]): Thumb | null {
+  const format = thumbFormat(variants);
+  const bytes = variants.find((v) => v.name === "thumb" && v.format === format)?.bytes;
+  return format && bytes ? { bytes, format } : null;
+}
+
 /** The thumb of a ready revision, as bytes the decoders take, or null when it is gone. */
 async function readThumb(
   deps: ProcessorDeps,
   found: { variants: readonly { name: string; format: string }[] },
   imageId: string,
   revision: number,
-): Promise<{ bytes: Uint8Array; format: "jpeg" | "png" | "webp" } | null> {
-  const thumbs = found.variants.filter((v) => v.name === "thumb");
-  const format = (["jpeg", "png", "webp"] as const).find((f) => thumbs.some((v) => v.format === f));
+): Promise<Thumb | null> {
+  const format = thumbFormat(found.variants);
   if (!format) return null;
   const object = await deps.store.getVariant(imageId, revision, "thumb", format);
   if (!object || !("arrayBuffer" in object)) return null;
@@ -366,21 +385,21 @@ export async function handleClassification(
     rules: deps.classifierRules,
   });
   deps.log.info("image_classified", { imageId: image.id, ms, action: applied.action });
-  // Held since its creation (no decision event follows): its preview is made here.
-  if (!applied.changed && (await deps.images.get(image.id))?.moderation === "pending_review") {
-    await makeBlurredPreview(deps, image.id);
+  // Still held, without a decision event to follow: its preview is made here, from this thumb.
+  if (!applied.changed && applied.state === "pending_review") {
+    await storeBlurredPreview(deps, image.id, event.revision, thumb);
   }
   return applied.changed ? "moderated" : "classified";
 }
 
-/** Stores the blurred preview of an image's served thumb (idempotent: the same key again). */
-async function makeBlurredPreview(deps: ProcessorDeps, imageId: string): Promise<boolean> {
+/** Stores the blurred preview of a revision from its thumb (idempotent: the same key again). */
+async function storeBlurredPreview(
+  deps: ProcessorDeps,
+  imageId: string,
+  revision: number,
+  thumb: Thumb,
+): Promise<boolean> {
   if (!deps.blurredPreview) return false;
-  const found = await deps.images.getWithVariants(imageId);
-  const revision = found?.image.servedRevision;
-  if (!found || revision === null || revision === undefined) return false;
-  const thumb = await readThumb(deps, found, imageId, revision);
-  if (!thumb) return false;
   const preview = await deps.blurredPreview(thumb.bytes, thumb.format);
   if (!preview.ok) {
     deps.log.warn("blurred_preview_failed", { imageId, code: preview.error.code });
@@ -388,6 +407,16 @@ async function makeBlurredPreview(deps: ProcessorDeps, imageId: string): Promise
   }
   await deps.store.putVariant(imageId, revision, "blurred", "webp", preview.value, "image/webp");
   return true;
+}
+
+/** The blurred preview of an image's served revision, its thumb read from R2. */
+async function makeBlurredPreview(deps: ProcessorDeps, imageId: string): Promise<boolean> {
+  if (!deps.blurredPreview) return false;
+  const found = await deps.images.getWithVariants(imageId);
+  const revision = found?.image.servedRevision;
+  if (!found || revision === null || revision === undefined) return false;
+  const thumb = await readThumb(deps, found, imageId, revision);
+  return thumb !== null && storeBlurredPreview(deps, imageId, revision, thumb);
 }
 
 /** A moderation decision: an image held for review gets its blurred preview; the rest is logged. */

@@ -1,7 +1,9 @@
 import { canManage, type Principal } from "../domain/access";
 import { canView, contentTypeFor, type VariantName } from "../domain/images";
+import { moderationRefusal } from "../domain/moderation";
 import { fail, type Outcome, ok } from "../domain/result";
 import type { ImagePage, ImageWithVariants } from "../storage/image-repository";
+import type { ImageRow } from "../storage/schema";
 import type { Deps } from "./deps";
 
 /** Opens a stored object, honouring conditional and range options. */
@@ -18,17 +20,24 @@ export async function getImage(
     // A blocked image anyone could see before says so (451); everything else is a 404.
     const wasVisible = found.image.visibility !== "private";
     return found.image.moderation === "blocked" && wasVisible
-      ? fail("content_blocked", "This image was blocked by moderation.")
+      ? moderationRefusal("blocked")
       : fail("image_not_found");
   }
-  // A suspended owner's images are hidden from everyone but the owner and admins.
-  if (
-    !canManage(found.image, input.principal) &&
-    (await deps.control.isSuspended(found.image.ownerId))
-  ) {
-    return fail("image_not_found");
-  }
+  if (!(await visibleTo(deps, found.image, input.principal))) return fail("image_not_found");
   return ok(found);
+}
+
+/**
+ * Whether `principal` may see an image: `canView`, and a suspended owner's images are hidden
+ * from everyone but the owner and admins.
+ */
+export async function visibleTo(
+  deps: Pick<Deps, "control">,
+  image: ImageRow,
+  principal: Principal | null,
+): Promise<boolean> {
+  if (!canView(image, principal)) return false;
+  return canManage(image, principal) || !(await deps.control.isSuspended(image.ownerId));
 }
 
 /**
@@ -69,16 +78,8 @@ export async function viewPath(
   const found = await getImage(deps, input);
   if (!found.ok) return found;
   const { image, variants } = found.value;
-  if (image.moderation === "blocked") {
-    return fail("content_blocked", "This image was blocked by moderation.");
-  }
   // Delivery URLs do not serve it normally meanwhile; its owner and admins read /original.
-  if (image.moderation === "pending_review") {
-    return fail(
-      "content_under_review",
-      "The image is under review; /original still serves its owner.",
-    );
-  }
+  if (image.moderation !== "allowed") return moderationRefusal(image.moderation);
   // A reprocess keeps serving the previous revision until the new one is ready.
   if (image.servedRevision === null) {
     return fail("image_not_ready", `The image is ${image.status}.`);
@@ -111,9 +112,7 @@ export async function openOriginal(
   if (!image || !canManage(image, input.principal)) return fail("image_not_found");
   if (image.bytes === null) return fail("image_not_ready", "Nothing has been uploaded yet.");
   // Admins may still read what they review; the owner may not download what was taken down.
-  if (image.moderation === "blocked" && !input.principal.admin) {
-    return fail("content_blocked", "This image was blocked by moderation.");
-  }
+  if (image.moderation === "blocked" && !input.principal.admin) return moderationRefusal("blocked");
   return ok({
     contentType: image.format ? contentTypeFor(image.format) : "application/octet-stream",
     size: image.bytes,

@@ -2,11 +2,17 @@ import { type Context, Hono } from "hono";
 import { generateCookie, getCookie } from "hono/cookie";
 import { z } from "zod";
 import { parseShareToken } from "../../auth/credentials";
+import { secretDigest } from "../../auth/secrets";
 import { readShareSession, type ShareSession, shareSessionValue } from "../../auth/signed-cookies";
 import { ApiError } from "../../domain/errors";
 import { parseReferer } from "../../domain/hotlink";
 import { base64url } from "../../domain/ids";
-import { moderationGate, REPORT_REASONS, reporterAddress } from "../../domain/moderation";
+import {
+  moderationGate,
+  moderationRefusal,
+  REPORT_REASONS,
+  reporterAddress,
+} from "../../domain/moderation";
 import type { Outcome } from "../../domain/result";
 import type { VariantRow } from "../../storage/schema";
 import { albumPage } from "../../use-cases/albums";
@@ -176,9 +182,8 @@ async function showShare(
     case "hide":
       throw new ApiError("share_not_found");
     case "unavailable":
-      throw new ApiError(
-        image.moderation === "blocked" ? "content_blocked" : "content_under_review",
-      );
+      orThrow(moderationRefusal(image.moderation));
+      break;
     default:
       break;
   }
@@ -292,6 +297,15 @@ function refuseCrossSite(c: Context<AppEnv>): void {
   }
 }
 
+/** A form's body as text, at most MAX_FORM_BYTES (`what` names it in the 413). */
+async function smallBody(c: Context<AppEnv>, what: string): Promise<string> {
+  const body = c.req.raw.body ? await readCapped(c.req.raw.body, MAX_FORM_BYTES) : null;
+  if (c.req.raw.body && body === null) {
+    throw new ApiError("payload_too_large", `${what} are limited to ${MAX_FORM_BYTES} bytes.`);
+  }
+  return new TextDecoder().decode(body ?? undefined);
+}
+
 /** The report form's fields (form-encoded from the page, or JSON), validated. */
 async function reportFields(c: Context<AppEnv>): Promise<z.infer<typeof ReportForm>> {
   const type = c.req.header("Content-Type") ?? "";
@@ -299,11 +313,7 @@ async function reportFields(c: Context<AppEnv>): Promise<z.infer<typeof ReportFo
   if (!form && !/^application\/json\s*(;|$)/i.test(type)) {
     throw new ApiError("unsupported_media_type", "Send the report as a form or as JSON.");
   }
-  const body = c.req.raw.body ? await readCapped(c.req.raw.body, MAX_FORM_BYTES) : null;
-  if (c.req.raw.body && body === null) {
-    throw new ApiError("payload_too_large", `Reports are limited to ${MAX_FORM_BYTES} bytes.`);
-  }
-  const text = new TextDecoder().decode(body ?? undefined);
+  const text = await smallBody(c, "Reports");
   let raw: unknown = null;
   if (form) raw = Object.fromEntries(new URLSearchParams(text));
   else {
@@ -348,13 +358,7 @@ export const sharePagesApp = new Hono<AppEnv>()
     if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
       throw new ApiError("unsupported_media_type", "Send the password as a form field.");
     }
-    const body = c.req.raw.body ? await readCapped(c.req.raw.body, MAX_FORM_BYTES) : null;
-    if (c.req.raw.body && body === null) {
-      throw new ApiError("payload_too_large", `Forms are limited to ${MAX_FORM_BYTES} bytes.`);
-    }
-    const password = new URLSearchParams(new TextDecoder().decode(body ?? undefined)).get(
-      "password",
-    );
+    const password = new URLSearchParams(await smallBody(c, "Forms")).get("password");
     const outcome = await unlockShare(c.get("services").shareDeps, {
       token: request.token,
       password: password ?? "",
@@ -392,15 +396,12 @@ export const sharePagesApp = new Hono<AppEnv>()
     const image = opened.value.image;
     if (!image) throw new ApiError("share_not_found");
     // Share viewers are not signed in: each client address of each share counts as one reporter.
-    const digest = await crypto.subtle.digest(
-      "SHA-256",
-      new TextEncoder().encode(`${request.shareId}\n${reporterAddress(clientIp(c))}`),
-    );
+    const reporter = await secretDigest(`${request.shareId}\n${reporterAddress(clientIp(c))}`);
     const result = orThrow(
       await reportImage(services.moderationDeps, {
         principal: null,
         viaShare: true,
-        reporterId: `share:${base64url(new Uint8Array(digest)).slice(0, 22)}`,
+        reporterId: `share:${reporter.slice(0, 32)}`,
         imageId: image.id,
         reason: fields.reason,
         note: fields.note ?? null,
