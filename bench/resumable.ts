@@ -39,6 +39,16 @@ try {
     Authorization: `Bearer ${await localToken(SECRET, "bench")}`,
     "Content-Type": "application/json",
   };
+  // The default policy caps uploads at 32 MiB too: this user's override lifts it.
+  const lifted = await fetch(`${system.base}/v1/admin/policies/users/bench`, {
+    method: "PUT",
+    headers: {
+      Authorization: `Bearer ${await localToken(SECRET, "bench-admin", { admin: true })}`,
+      "Content-Type": "application/json",
+    },
+    body: JSON.stringify({ maxUploadBytes: SIZE + MIB }),
+  });
+  if (!lifted.ok) throw new Error(`policy ${lifted.status} ${await lifted.text()}`);
   const bytes = payload();
   const newImage = async () =>
     (await (

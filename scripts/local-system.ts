@@ -124,8 +124,12 @@ export async function patientFetch(url: string, init: RequestInit = {}): Promise
 }
 
 /** A one-hour HS256 token for `sub`, as the local system's JWT_SECRET verifies it. */
-export function localToken(secret: string, sub: string): Promise<string> {
-  return new SignJWT({})
+export function localToken(
+  secret: string,
+  sub: string,
+  options: { admin?: boolean } = {},
+): Promise<string> {
+  return new SignJWT(options.admin ? { admin: true } : {})
     .setProtectedHeader({ alg: "HS256" })
     .setSubject(sub)
     .setIssuer("image-host")
